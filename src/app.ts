@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import formbody from "@fastify/formbody";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { AdminDeps } from "./domain/applications.js";
+import type { AuthService } from "./domain/auth.js";
+import { adminAuth } from "./http/plugins/admin-auth.js";
+import { registerErrorHandling } from "./http/plugins/errors.js";
+import { registerOpenApi } from "./http/plugins/openapi.js";
+import { registerRequestLog } from "./http/plugins/request-log.js";
+import { applicationRoutes } from "./http/routes/applications.js";
+import { meRoute, tokenRoute } from "./http/routes/auth.js";
+import { healthRoutes, type ReadinessCheck } from "./http/routes/health.js";
+import { queueRoutes } from "./http/routes/queues.js";
+import { userRoutes } from "./http/routes/users.js";
+
+export interface AppDeps extends AdminDeps {
+  auth: AuthService;
+  readiness: readonly ReadinessCheck[];
+  logger?: FastifyBaseLogger;
+  trustProxy?: boolean;
+  version?: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: deps.trustProxy ?? false,
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: 64 * 1024,
+    genReqId: (request) => {
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+  registerRequestLog(app);
+  await app.register(formbody);
+  await registerOpenApi(app, deps.version ?? "0.0.0");
+
+  await app.register(healthRoutes(deps.readiness));
+  await app.register(tokenRoute(deps.auth));
+  await app.register(async (admin) => {
+    adminAuth(admin, deps.auth, deps);
+    await admin.register(meRoute);
+    await admin.register(applicationRoutes);
+    await admin.register(queueRoutes);
+    await admin.register(userRoutes);
+  });
+  return app;
+}

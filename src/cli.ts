@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, parseConfig } from "./config.js";
+import { ROLES } from "./domain/access.js";
+import { AppError } from "./domain/errors.js";
+import { ensureUser } from "./domain/users.js";
+import { createLogger } from "./observability/logger.js";
+import { openRuntime } from "./start/runtime.js";
+import { serve } from "./start/server.js";
+import type { Role } from "./store/types.js";
+
+const USAGE = `usage: anteroom <command>
+
+commands:
+  serve                      run the HTTP API (embedded mode also runs the release worker in-process)
+  migrate                    apply pending database migrations and exit
+  admin create-user --email <email> --role <admin|operator|viewer> (--password <pw> | --password-stdin)
+                             create a user (idempotent by email)
+
+configuration comes from environment variables; see README.md`;
+
+async function createUser(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      email: { type: "string" },
+      role: { type: "string", default: "admin" },
+      password: { type: "string" },
+      "password-stdin": { type: "boolean", default: false },
+    },
+  });
+  const role = values.role as Role;
+  if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(", ")}`);
+  const password = values["password-stdin"] ? readFileSync(0, "utf8").trim() : values.password;
+  if (values.email === undefined || password === undefined) {
+    throw new Error("--email and --password (or --password-stdin) are required");
+  }
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, logger, { migrate: config.database.kind === "sqlite" });
+  try {
+    const { user, created } = await ensureUser(runtime, { email: values.email, password, role });
+    process.stdout.write(
+      created
+        ? `created ${user.role} ${user.email} (${user.id})\n`
+        : `${user.email} already exists; unchanged\n`,
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function migrate(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, logger, { migrate: false });
+  try {
+    const applied = await runtime.store.migrate();
+    process.stdout.write(
+      applied.length === 0 ? "schema is up to date\n" : `applied: ${applied.join(", ")}\n`,
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function main(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "help" || command === "--help") {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 1 : 0;
+    }
+    const config = parseConfig(env);
+    if (command === "serve") {
+      await serve(config);
+      return -1; // keeps running until a signal
+    }
+    if (command === "migrate") {
+      await migrate(config);
+      return 0;
+    }
+    if (command === "admin" && rest[0] === "create-user") {
+      await createUser(config, rest.slice(1));
+      return 0;
+    }
+    process.stderr.write(`unknown command: ${argv.join(" ")}\n\n${USAGE}\n`);
+    return 2;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof AppError) {
+      process.stderr.write(`anteroom: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    process.stderr.write(
+      `anteroom: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,163 @@
+import path from "node:path";
+
+/**
+ * Configuration, parsed once at boot from the environment. Nothing else in the code base reads
+ * `process.env`: everything that varies per deployment arrives here, is validated, and is passed down.
+ */
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface DatabaseConfig {
+  kind: "sqlite" | "postgres";
+  /** SQLite: a file path (or ":memory:"); PostgreSQL: the connection URL. */
+  url: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  /** Undefined until boot resolves it (generated and persisted under dataDir when not given). */
+  secretKey: string | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  adminTokenTtlSeconds: number;
+  smtp: { host: string | undefined; port: number; user: string | undefined; pass: string | undefined };
+  webhookUrl: string | undefined;
+  queueThreshold: number;
+  allowPrivateCallbacks: boolean;
+  trustProxy: boolean;
+  publicUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** Reads one variable at a time and collects every problem, so one start-up names all bad values. */
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined) return undefined;
+    const value = raw.trim();
+    return value === "" ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  }
+
+  bool(name: string): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return false;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return false;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must be a URL starting with ${protocols.join(" or ")}//`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  }
+}
+
+function parseDatabase(reader: EnvReader, dataDir: string): DatabaseConfig {
+  const raw = reader.string("DB_URL");
+  if (raw === undefined) return { kind: "sqlite", url: path.join(dataDir, "anteroom.db") };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    reader.url("DB_URL", ["postgres:", "postgresql:"]);
+    return { kind: "postgres", url: raw };
+  }
+  const sqlite = /^(sqlite|file):(.+)$/.exec(raw);
+  if (sqlite?.[2]) {
+    const file = sqlite[2].replace(/^\/\/(?=\/)/, "");
+    return { kind: "sqlite", url: file === ":memory:" ? file : path.resolve(file) };
+  }
+  reader.problems.push(
+    'DB_URL must be "postgres://user@host:5432/db" or "sqlite:path/to/file.db" (got an unknown scheme)',
+  );
+  return { kind: "sqlite", url: path.join(dataDir, "anteroom.db") };
+}
+
+export function parseConfig(env: Env): Config {
+  const r = new EnvReader(env);
+  const dataDir = path.resolve(r.string("DATA_DIR") ?? "data");
+  const logLevel = (r.string("LOG_LEVEL") ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
+  }
+  const secretKey = r.string("SECRET_KEY");
+  if (secretKey !== undefined && secretKey.length < 32) {
+    r.problems.push("SECRET_KEY must be at least 32 characters (use: openssl rand -hex 32)");
+  }
+  const adminEmail = r.string("ADMIN_EMAIL");
+  if (adminEmail !== undefined && !isEmail(adminEmail)) {
+    r.problems.push(`ADMIN_EMAIL is not an email address (got "${adminEmail}")`);
+  }
+  const adminPassword = r.string("ADMIN_PASSWORD");
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    r.problems.push("ADMIN_PASSWORD must be at least 12 characters");
+  }
+  if (adminPassword !== undefined && adminEmail === undefined) {
+    r.problems.push(
+      "ADMIN_PASSWORD is set but ADMIN_EMAIL is not: both are needed to create the first admin",
+    );
+  }
+  const config: Config = {
+    port: r.int("PORT", 8000, 0, 65535),
+    host: r.string("HOST") ?? "0.0.0.0",
+    dataDir,
+    logLevel: logLevel as LogLevel,
+    database: parseDatabase(r, dataDir),
+    redisUrl: r.url("REDIS_URL", ["redis:", "rediss:"]),
+    secretKey,
+    adminEmail: adminEmail?.toLowerCase(),
+    adminPassword,
+    adminTokenTtlSeconds: r.int("ADMIN_TOKEN_TTL_SECONDS", 3600, 60, 7 * 24 * 3600),
+    smtp: {
+      host: r.string("SMTP_HOST"),
+      port: r.int("SMTP_PORT", 587, 1, 65535),
+      user: r.string("SMTP_USER"),
+      pass: r.string("SMTP_PASS"),
+    },
+    webhookUrl: r.url("WEBHOOK_URL", ["http:", "https:"]),
+    queueThreshold: r.int("QUEUE_THRESHOLD", 100, 1, 1_000_000_000),
+    allowPrivateCallbacks: r.bool("ALLOW_PRIVATE_CALLBACKS"),
+    trustProxy: r.bool("TRUST_PROXY"),
+    publicUrl: r.url("PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+export function isEmail(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) && value.length <= 254;
+}

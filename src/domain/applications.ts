@@ -1,0 +1,129 @@
+import { checkCallbackUrl } from "../net/address-policy.js";
+import type { Application, ApplicationPatch, Page, PageRequest, Store } from "../store/types.js";
+import type { Access } from "./access.js";
+import type { Clock } from "./clock.js";
+import { errors } from "./errors.js";
+import {
+  apiKeyPrefix,
+  type DerivedKeys,
+  encryptAtRest,
+  generateApiKey,
+  generateWebhookSecret,
+  hashApiKey,
+} from "./secrets.js";
+import { iso } from "./time.js";
+
+export interface AdminDeps {
+  store: Store;
+  clock: Clock;
+  keys: DerivedKeys;
+  allowPrivateCallbacks: boolean;
+}
+
+export interface ApplicationInput {
+  name: string;
+  domain: string;
+  callback_url: string;
+  max_users_per_minute?: number | null;
+}
+
+export interface CreatedApplication extends Application {
+  api_key: string;
+  webhook_secret: string;
+}
+
+const DOMAIN_PATTERN =
+  /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+export function normalizeDomain(domain: string): string {
+  const value = domain.trim().toLowerCase().replace(/\.$/, "");
+  if (!DOMAIN_PATTERN.test(value))
+    throw errors.validation("domain", "must be a host name such as shop.example.com");
+  return value;
+}
+
+/** Applications (sites) as one tenant-scoped caller sees them. */
+export class ApplicationService {
+  constructor(
+    private readonly access: Access,
+    private readonly deps: AdminDeps,
+  ) {}
+
+  private now(): string {
+    return iso(this.deps.clock.now());
+  }
+
+  private async checkCallback(url: string): Promise<string> {
+    const checked = await checkCallbackUrl(url, { allowPrivate: this.deps.allowPrivateCallbacks });
+    return checked.url.toString();
+  }
+
+  async create(input: ApplicationInput): Promise<CreatedApplication> {
+    this.access.require("application:create");
+    const apiKey = generateApiKey();
+    const webhookSecret = generateWebhookSecret();
+    const app = await this.deps.store.applications.create(
+      {
+        name: input.name.trim(),
+        domain: normalizeDomain(input.domain),
+        callback_url: await this.checkCallback(input.callback_url),
+        max_users_per_minute: input.max_users_per_minute ?? null,
+        api_key_hash: hashApiKey(apiKey),
+        api_key_prefix: apiKeyPrefix(apiKey),
+        webhook_secret_enc: encryptAtRest(this.deps.keys.atRest, webhookSecret),
+      },
+      this.now(),
+    );
+    const { webhook_secret_enc: _sealed, ...visible } = app;
+    return { ...visible, api_key: apiKey, webhook_secret: webhookSecret };
+  }
+
+  async list(page: PageRequest): Promise<Page<Application>> {
+    this.access.require("application:read");
+    return this.deps.store.applications.list(this.access.visibility, page);
+  }
+
+  /** The application if this caller may see it; otherwise a 404, whether or not it exists. */
+  async get(id: string): Promise<Application> {
+    if (!this.access.canSee(id)) throw errors.notFound("application");
+    const app = await this.deps.store.applications.findById(id);
+    if (app === undefined) throw errors.notFound("application");
+    this.access.require("application:read");
+    const { webhook_secret_enc: _sealed, ...visible } = app;
+    return visible;
+  }
+
+  async update(id: string, input: Partial<ApplicationInput>): Promise<Application> {
+    await this.get(id);
+    this.access.require("application:write");
+    const patch: ApplicationPatch = {};
+    if (input.name !== undefined) patch.name = input.name.trim();
+    if (input.domain !== undefined) patch.domain = normalizeDomain(input.domain);
+    if (input.callback_url !== undefined) patch.callback_url = await this.checkCallback(input.callback_url);
+    if (input.max_users_per_minute !== undefined) patch.max_users_per_minute = input.max_users_per_minute;
+    const updated = await this.deps.store.applications.update(id, patch, this.now());
+    if (updated === undefined) throw errors.notFound("application");
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    this.access.require("application:delete");
+    if (!(await this.deps.store.applications.softDelete(id, this.now())))
+      throw errors.notFound("application");
+  }
+
+  async rotateApiKey(id: string): Promise<{ id: string; api_key: string; api_key_prefix: string }> {
+    await this.get(id);
+    this.access.require("application:write");
+    const apiKey = generateApiKey();
+    const rotated = await this.deps.store.applications.rotateApiKey(
+      id,
+      hashApiKey(apiKey),
+      apiKeyPrefix(apiKey),
+      this.now(),
+    );
+    if (!rotated) throw errors.notFound("application");
+    return { id, api_key: apiKey, api_key_prefix: apiKeyPrefix(apiKey) };
+  }
+}

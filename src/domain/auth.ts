@@ -1,0 +1,101 @@
+import { hash, verify } from "@node-rs/argon2";
+import { jwtVerify, SignJWT } from "jose";
+import type { Store } from "../store/types.js";
+import type { Actor } from "./access.js";
+import type { Clock } from "./clock.js";
+import { errors } from "./errors.js";
+import type { LoginThrottle } from "./login-throttle.js";
+
+const ISSUER = "anteroom";
+const AUDIENCE = "anteroom-admin";
+
+/** An RFC 6749 error of the token endpoint; its body differs from the rest of the API by standard. */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: 400 | 429,
+    readonly error: "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "too_many_requests",
+    readonly description: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(description);
+    this.name = "OAuthError";
+  }
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: "bearer";
+  expires_in: number;
+}
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password);
+}
+
+export interface AuthDeps {
+  store: Store;
+  clock: Clock;
+  signingKey: Uint8Array;
+  tokenTtlSeconds: number;
+  throttle: LoginThrottle;
+}
+
+/** Password grant and bearer-token checks for the admin API. */
+export class AuthService {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly deps: AuthDeps) {}
+
+  async passwordGrant(username: string, password: string, clientAddress: string): Promise<TokenResponse> {
+    const email = username.trim().toLowerCase();
+    const wait = this.deps.throttle.retryAfterSeconds(email, clientAddress);
+    if (wait > 0) {
+      throw new OAuthError(429, "too_many_requests", "too many failed login attempts; retry later", wait);
+    }
+    const user = await this.deps.store.users.findByEmail(email);
+    // Verify against a throwaway hash for unknown accounts, so timing does not reveal which emails exist.
+    this.dummyHash ??= hash("anteroom-dummy-password");
+    const ok = await verify(user?.password_hash ?? (await this.dummyHash), password).catch(() => false);
+    if (user === undefined || !ok || user.disabled_at !== null) {
+      this.deps.throttle.recordFailure(email, clientAddress);
+      throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
+    }
+    this.deps.throttle.recordSuccess(email);
+    const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
+    const token = await new SignJWT({ role: user.role })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(user.id)
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + this.deps.tokenTtlSeconds)
+      .sign(this.deps.signingKey);
+    return { access_token: token, token_type: "bearer", expires_in: this.deps.tokenTtlSeconds };
+  }
+
+  /** The caller behind a bearer token, read fresh from the record so role changes and disabling apply at once. */
+  async authenticate(authorization: string | undefined): Promise<Actor> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
+    if (!match?.[1]) throw errors.unauthorized("send an Authorization: Bearer <token> header");
+    let subject: string | undefined;
+    try {
+      const { payload } = await jwtVerify(match[1], this.deps.signingKey, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ["HS256"],
+        currentDate: new Date(this.deps.clock.now()),
+      });
+      subject = payload.sub;
+    } catch {
+      throw errors.unauthorized("the bearer token is expired or not valid");
+    }
+    const user = subject === undefined ? undefined : await this.deps.store.users.findById(subject);
+    if (user === undefined || user.disabled_at !== null) {
+      throw errors.unauthorized("the account behind this token no longer exists or is disabled");
+    }
+    const grants = user.role === "admin" ? [] : await this.deps.store.users.grants(user.id);
+    return { userId: user.id, email: user.email, role: user.role, grants };
+  }
+}

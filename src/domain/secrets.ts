@@ -1,0 +1,73 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
+
+/**
+ * Keys derived from the one SECRET_KEY, each for one purpose, so a key leaked from one use
+ * (say, visitor tokens) says nothing about another (admin sessions, secrets at rest).
+ */
+export interface DerivedKeys {
+  adminJwt: Uint8Array;
+  visitorToken: Buffer;
+  atRest: Buffer;
+}
+
+export function deriveKeys(secretKey: string): DerivedKeys {
+  const derive = (purpose: string) =>
+    Buffer.from(hkdfSync("sha256", Buffer.from(secretKey, "utf8"), "anteroom", purpose, 32));
+  return {
+    adminJwt: new Uint8Array(derive("admin-jwt")),
+    visitorToken: derive("visitor-token"),
+    atRest: derive("at-rest-encryption"),
+  };
+}
+
+/** API keys: random, shown once, stored only as a SHA-256 hash (they carry 256 bits, so no slow hash is needed). */
+export function generateApiKey(): string {
+  return `ak_${randomBytes(32).toString("base64url")}`;
+}
+
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64url")}`;
+}
+
+export function hashApiKey(apiKey: string): string {
+  return createHash("sha256").update(apiKey, "utf8").digest("hex");
+}
+
+/** The first characters, kept in clear so an operator can tell keys apart. */
+export function apiKeyPrefix(apiKey: string): string {
+  return apiKey.slice(0, 10);
+}
+
+export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** AES-256-GCM for secrets the service must read back (webhook secrets, signing keys). `v1.<iv>.<tag>.<data>`. */
+export function encryptAtRest(key: Buffer, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return [
+    "v1",
+    iv.toString("base64url"),
+    cipher.getAuthTag().toString("base64url"),
+    data.toString("base64url"),
+  ].join(".");
+}
+
+export function decryptAtRest(key: Buffer, sealed: string): string {
+  const [version, iv, tag, data] = sealed.split(".");
+  if (version !== "v1" || iv === undefined || tag === undefined || data === undefined) {
+    throw new Error("sealed secret has an unknown format");
+  }
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
+}

@@ -1,0 +1,147 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { errorResponses, IdParams, Instant, PageOf, PageQuery } from "../schemas.js";
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Domain = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  description: "host name of the site, e.g. shop.example.com",
+});
+const CallbackUrl = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  description: "absolute http(s) URL notified when a visitor is released; private addresses are refused",
+});
+const SharedRate = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], {
+  description: "optional shared intake across all the application's queues, visitors per minute",
+});
+
+export const ApplicationSchema = Type.Object({
+  id: Type.String({ format: "uuid" }),
+  name: Type.String(),
+  domain: Type.String(),
+  callback_url: Type.String(),
+  max_users_per_minute: Type.Union([Type.Integer(), Type.Null()]),
+  api_key_prefix: Type.String({ description: "first characters of the current API key, to tell keys apart" }),
+  created_at: Instant,
+  updated_at: Instant,
+});
+
+const CreatedApplication = Type.Object({
+  ...ApplicationSchema.properties,
+  api_key: Type.String({ description: "shown once: store it now" }),
+  webhook_secret: Type.String({ description: "shown once: verifies X-Anteroom-Signature on callbacks" }),
+});
+
+const CreateBody = Type.Object(
+  { name: Name, domain: Domain, callback_url: CallbackUrl, max_users_per_minute: Type.Optional(SharedRate) },
+  { additionalProperties: false },
+);
+
+const UpdateBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    domain: Type.Optional(Domain),
+    callback_url: Type.Optional(CallbackUrl),
+    max_users_per_minute: Type.Optional(SharedRate),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const tags = ["applications"];
+const security = [{ bearer: [] }];
+
+/** Applications (sites). Every route runs inside the authenticated admin context (see plugins/admin-auth.ts). */
+export const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    "/applications/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Register an application; returns its API key and webhook secret once",
+        body: CreateBody,
+        response: { 201: CreatedApplication, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await request.scope.applications.create(request.body)),
+  );
+
+  app.get(
+    "/applications/",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "List the applications you can see",
+        querystring: PageQuery,
+        response: { 200: PageOf(ApplicationSchema), ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => request.scope.applications.list(request.query),
+  );
+
+  app.get(
+    "/applications/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Read one application",
+        params: IdParams,
+        response: { 200: ApplicationSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request) => request.scope.applications.get(request.params.id),
+  );
+
+  app.put(
+    "/applications/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Update an application (send only the fields to change)",
+        params: IdParams,
+        body: UpdateBody,
+        response: { 200: ApplicationSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => request.scope.applications.update(request.params.id, request.body),
+  );
+
+  app.delete(
+    "/applications/:id",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Soft-delete an application: it and its queues stop accepting joins",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await request.scope.applications.remove(request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/applications/:id/rotate-key",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Issue a new API key; the old one stops working at once",
+        params: IdParams,
+        response: {
+          200: Type.Object({ id: Type.String(), api_key: Type.String(), api_key_prefix: Type.String() }),
+          ...errorResponses(401, 403, 404),
+        },
+      },
+    },
+    async (request) => request.scope.applications.rotateApiKey(request.params.id),
+  );
+};

@@ -1,0 +1,33 @@
+import { type Static, type TSchema, Type } from "typebox";
+
+/** Schemas shared by several routes; each route file holds its own request and response shapes. */
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: "stable, machine-readable error code" }),
+      message: Type.String(),
+      request_id: Type.String(),
+      field: Type.Optional(Type.String({ description: "the offending field, for validation errors" })),
+    }),
+  },
+  { $id: "ErrorBody" },
+);
+
+export const IdParams = Type.Object({ id: Type.String({ format: "uuid" }) }, { additionalProperties: false });
+export type IdParams = Static<typeof IdParams>;
+
+export const PageQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+
+export const Instant = Type.String({ format: "date-time" });
+
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), total: Type.Integer({ minimum: 0 }) });
+}
+
+/** The error responses a route can give, referencing the shared body, for OpenAPI. */
+export function errorResponses(...statuses: number[]): Record<number, { $ref: string }> {
+  return Object.fromEntries(statuses.map((status) => [status, { $ref: "ErrorBody#" }]));
+}

@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { AuthService } from "../domain/auth.js";
+import { type Clock, systemClock } from "../domain/clock.js";
+import { LoginThrottle } from "../domain/login-throttle.js";
+import { type DerivedKeys, deriveKeys } from "../domain/secrets.js";
+import type { KyselyStore } from "../store/kysely/store.js";
+import { openStore } from "../store/open.js";
+import { resolveSecretKey } from "./secret.js";
+
+/** What every command shares once config is parsed: the record, derived keys, the clock. */
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: KyselyStore;
+  keys: DerivedKeys;
+  auth: AuthService;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(
+  config: Config,
+  logger: Logger,
+  options: { migrate: boolean },
+): Promise<Runtime> {
+  const keys = deriveKeys(resolveSecretKey(config, logger));
+  const store = openStore(config.database);
+  if (options.migrate) {
+    const applied = await store.migrate();
+    if (applied.length > 0) logger.info({ migrations: applied }, "applied migrations");
+  }
+  const clock = systemClock;
+  const auth = new AuthService({
+    store,
+    clock,
+    signingKey: keys.adminJwt,
+    tokenTtlSeconds: config.adminTokenTtlSeconds,
+    throttle: new LoginThrottle(clock),
+  });
+  return { config, logger, clock, store, keys, auth, close: () => store.close() };
+}

@@ -1,0 +1,87 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../schema.js";
+import type {
+  NewQueue,
+  Page,
+  PageRequest,
+  Queue,
+  QueueFilter,
+  QueuePatch,
+  QueueRepository,
+} from "../types.js";
+import { clampPage, countOf, newId, seesNothing } from "./util.js";
+
+const COLUMNS = [
+  "queues.id",
+  "queues.application_id",
+  "queues.name",
+  "queues.max_users_per_minute",
+  "queues.priority",
+  "queues.created_at",
+  "queues.updated_at",
+] as const;
+
+export class KyselyQueueRepository implements QueueRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(queue: NewQueue, now: string): Promise<Queue> {
+    const row = { id: newId(), ...queue, created_at: now, updated_at: now };
+    await this.db
+      .insertInto("queues")
+      .values({ ...row, deleted_at: null })
+      .execute();
+    return row;
+  }
+
+  /** Live queues whose application is live too: a deleted application takes its queues with it. */
+  private live() {
+    return this.db
+      .selectFrom("queues")
+      .innerJoin("applications", "applications.id", "queues.application_id")
+      .where("queues.deleted_at", "is", null)
+      .where("applications.deleted_at", "is", null);
+  }
+
+  async findById(id: string): Promise<Queue | undefined> {
+    return this.live().select(COLUMNS).where("queues.id", "=", id).executeTakeFirst();
+  }
+
+  async list(filter: QueueFilter, request: PageRequest): Promise<Page<Queue>> {
+    if (seesNothing(filter.visible)) return { items: [], total: 0 };
+    const page = clampPage(request);
+    let query = this.live();
+    if (filter.visible !== "all") query = query.where("queues.application_id", "in", filter.visible);
+    if (filter.applicationId !== undefined)
+      query = query.where("queues.application_id", "=", filter.applicationId);
+    const items = await query
+      .select(COLUMNS)
+      .orderBy("queues.created_at")
+      .orderBy("queues.id")
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    const total = await query.select((eb) => eb.fn.countAll().as("count")).executeTakeFirst();
+    return { items, total: countOf(total) };
+  }
+
+  async update(id: string, patch: QueuePatch, now: string): Promise<Queue | undefined> {
+    const result = await this.db
+      .updateTable("queues")
+      .set({ ...patch, updated_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return this.findById(id);
+  }
+
+  async softDelete(id: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("queues")
+      .set({ deleted_at: now, updated_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}

@@ -1,0 +1,55 @@
+import { type Kysely, Migrator, sql } from "kysely";
+import { migrationProvider } from "../migrations/index.js";
+import type { Database } from "../schema.js";
+import type { Dialect, Store } from "../types.js";
+import { KyselyApplicationRepository } from "./applications.js";
+import { KyselyQueueRepository } from "./queues.js";
+import { KyselyUserRepository } from "./users.js";
+
+/** The record over Kysely; the dialect is chosen by whoever opens it (see ../sqlite.ts, ../postgres.ts). */
+export class KyselyStore implements Store {
+  readonly users: KyselyUserRepository;
+  readonly applications: KyselyApplicationRepository;
+  readonly queues: KyselyQueueRepository;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.users = new KyselyUserRepository(db);
+    this.applications = new KyselyApplicationRepository(db);
+    this.queues = new KyselyQueueRepository(db);
+  }
+
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.dialect),
+      migrationTableName: "anteroom_migrations",
+      migrationLockTableName: "anteroom_migrations_lock",
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
+      throw new Error(
+        `migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return (results ?? [])
+      .filter((result) => result.status === "Success")
+      .map((result) => result.migrationName);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.onClose();
+  }
+}

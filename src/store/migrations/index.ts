@@ -1,0 +1,37 @@
+import type { Kysely, Migration, MigrationProvider } from "kysely";
+import type { Dialect } from "../types.js";
+import { initial } from "./001-initial.js";
+
+/** Column types that differ by dialect; everything else in a migration is portable SQL. */
+export interface ColumnTypes {
+  uuid: "uuid" | "text";
+  instant: "timestamptz" | "text";
+  bigint: "bigint" | "integer";
+}
+
+export function columnTypes(dialect: Dialect): ColumnTypes {
+  return dialect === "postgres"
+    ? { uuid: "uuid", instant: "timestamptz", bigint: "bigint" }
+    : { uuid: "text", instant: "text", bigint: "integer" };
+}
+
+export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migration;
+
+/** Ordered, versioned migrations. Append only: a released migration is never edited. */
+const MIGRATIONS: Record<string, MigrationFactory> = {
+  "001-initial": initial,
+};
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const types = columnTypes(dialect);
+  return {
+    async getMigrations() {
+      return Object.fromEntries(
+        Object.entries(MIGRATIONS).map(([name, make]) => [name, make(types, dialect)]),
+      );
+    },
+  };
+}
+
+// Migrations build schema with an untyped Kysely: the typed `Database` describes the result, not each step.
+export type SchemaDb = Kysely<unknown>;
