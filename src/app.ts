@@ -8,6 +8,7 @@ import { adminAuth } from "./http/plugins/admin-auth.js";
 import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
 import { registerRequestLog } from "./http/plugins/request-log.js";
+import { registerValidation } from "./http/plugins/validation.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
 import { healthRoutes, type ReadinessCheck } from "./http/routes/health.js";
@@ -36,10 +37,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  registerValidation(app);
+  // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
+  app.removeContentTypeParser("text/plain");
   registerRequestLog(app);
   await app.register(formbody);
   await registerOpenApi(app, deps.version ?? "0.0.0");

@@ -9,7 +9,8 @@ import { errors } from "../domain/errors.js";
  * The check runs when an application is saved and again at each delivery (a name can resolve elsewhere
  * later), and delivery connects to the very address that was checked.
  */
-const blocked = new BlockList();
+const blockedV4 = new BlockList();
+const blockedV6 = new BlockList();
 for (const [net, prefix] of [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -26,12 +27,11 @@ for (const [net, prefix] of [
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
 ] as const) {
-  blocked.addSubnet(net, prefix, "ipv4");
+  blockedV4.addSubnet(net, prefix, "ipv4");
 }
 for (const [net, prefix] of [
   ["::", 128],
   ["::1", 128],
-  ["::ffff:0:0", 96],
   ["64:ff9b::", 96],
   ["100::", 64],
   ["2001:db8::", 32],
@@ -39,19 +39,27 @@ for (const [net, prefix] of [
   ["fe80::", 10],
   ["ff00::", 8],
 ] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
+  blockedV6.addSubnet(net, prefix, "ipv6");
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:1.2.3.4 or ::ffff:102:304), if it is one. */
+function mappedIpv4(address: string): string | undefined {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (dotted?.[1]) return dotted[1];
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex?.[1] === undefined || hex[2] === undefined) return undefined;
+  const high = Number.parseInt(hex[1], 16);
+  const low = Number.parseInt(hex[2], 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
 }
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
-  if (family === 6) {
-    // An IPv4-mapped IPv6 address is judged by the IPv4 address inside it.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped?.[1]) return isPublicAddress(mapped[1]);
-    return !blocked.check(address, "ipv6");
-  }
-  return !blocked.check(address, "ipv4");
+  if (family === 4) return !blockedV4.check(address, "ipv4");
+  const mapped = mappedIpv4(address);
+  if (mapped !== undefined) return isPublicAddress(mapped);
+  return !blockedV6.check(address, "ipv6");
 }
 
 export type Resolver = (host: string) => Promise<{ address: string; family: number }[]>;

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { createLogger } from "../observability/logger.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openRuntime } from "./runtime.js";
-import { onShutdownSignal } from "./shutdown.js";
+import { onShutdownSignal, stopGracefully } from "./shutdown.js";
 
 export const VERSION = "0.1.0";
 
@@ -29,9 +29,6 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${config.port}`, docs: "/docs" },
     "anteroom is serving",
   );
-  onShutdownSignal(logger, async () => {
-    await app.close();
-    await runtime.close();
-  });
+  onShutdownSignal(logger, () => stopGracefully(app, () => runtime.close()));
   return app;
 }

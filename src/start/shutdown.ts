@@ -1,3 +1,4 @@
+import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
 const GRACE_MS = 15_000;
@@ -30,4 +31,22 @@ export function onShutdownSignal(logger: Logger, stop: () => Promise<void>): voi
   };
   process.once("SIGTERM", handler);
   process.once("SIGINT", handler);
+}
+
+/**
+ * Stops accepting connections, waits for in-flight requests to be answered, then closes resources.
+ * Connections busy when closing began become idle as their responses finish; those are closed too,
+ * rather than left open until the keep-alive timeout.
+ */
+export async function stopGracefully(
+  app: FastifyInstance,
+  closeResources: () => Promise<void>,
+): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+  await closeResources();
 }

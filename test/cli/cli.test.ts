@@ -1,0 +1,101 @@
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort, runCli, startServer } from "../helpers/process.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "anteroom-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function token(url: string, username: string, password: string): Promise<Response> {
+  return fetch(`${url}/auth/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "password", username, password }),
+  });
+}
+
+describe("anteroom CLI", () => {
+  it("refuses to start on a bad value, naming the variable", async () => {
+    const result = await runCli(["serve"], { DATA_DIR: tempDir(), PORT: "eighty", SMTP_PORT: "x" });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("PORT must be an integer");
+    expect(result.stderr).toContain("SMTP_PORT");
+  });
+
+  it("migrates, and reports an up-to-date schema the second time", async () => {
+    const env = { DATA_DIR: tempDir() };
+    const first = await runCli(["migrate"], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("applied: 001-initial");
+    const second = await runCli(["migrate"], env);
+    expect(second.stdout).toContain("schema is up to date");
+  });
+
+  it("creates a user from the command line who can then log in", async () => {
+    const dataDir = tempDir();
+    const created = await runCli(
+      ["admin", "create-user", "--email", "ops@example.com", "--role", "operator", "--password-stdin"],
+      { DATA_DIR: dataDir },
+      "a-long-cli-password\n",
+    );
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain("created operator ops@example.com");
+    const again = await runCli(
+      ["admin", "create-user", "--email", "ops@example.com", "--password", "another-password"],
+      { DATA_DIR: dataDir },
+    );
+    expect(again.stdout).toContain("already exists");
+    const port = await freePort();
+    const server = await startServer(["serve"], { DATA_DIR: dataDir, HOST: "127.0.0.1" }, port);
+    try {
+      expect((await token(server.url, "ops@example.com", "a-long-cli-password")).status).toBe(200);
+    } finally {
+      server.child.kill("SIGTERM");
+      await once(server.child, "exit");
+    }
+  });
+
+  it("starts with no configuration, creates a first admin, and stops gracefully on SIGTERM", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const server = await startServer(["serve"], { DATA_DIR: dataDir, HOST: "127.0.0.1" }, port);
+    const password = readFileSync(path.join(dataDir, "initial-admin-password"), "utf8");
+    expect(readFileSync(path.join(dataDir, "secret.key"), "utf8")).toMatch(/^[0-9a-f]{64}$/);
+    const ok = await token(server.url, "admin@anteroom.local", password);
+    expect(ok.status).toBe(200);
+
+    server.child.kill("SIGTERM");
+    const [code] = await once(server.child, "exit");
+    expect(code).toBe(0);
+  });
+
+  it("keeps the generated secret across restarts (tokens stay valid)", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const first = await startServer(["serve"], { DATA_DIR: dataDir, HOST: "127.0.0.1" }, port);
+    const password = readFileSync(path.join(dataDir, "initial-admin-password"), "utf8");
+    const { access_token } = (await (await token(first.url, "admin@anteroom.local", password)).json()) as {
+      access_token: string;
+    };
+    first.child.kill("SIGTERM");
+    await once(first.child, "exit");
+    const second = await startServer(["serve"], { DATA_DIR: dataDir, HOST: "127.0.0.1" }, port);
+    try {
+      const me = await fetch(`${second.url}/auth/me`, {
+        headers: { authorization: `Bearer ${access_token}` },
+      });
+      expect(me.status).toBe(200);
+    } finally {
+      second.child.kill("SIGTERM");
+      await once(second.child, "exit");
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config.js";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("config", () => {
+  it("runs with no configuration at all: SQLite under ./data, port 8000", () => {
+    const config = parseConfig({});
+    expect(config.port).toBe(8000);
+    expect(config.database).toEqual({ kind: "sqlite", url: path.resolve("data", "anteroom.db") });
+    expect(config.secretKey).toBeUndefined();
+    expect(config.smtp.port).toBe(587);
+    expect(config.queueThreshold).toBe(100);
+    expect(config.allowPrivateCallbacks).toBe(false);
+  });
+
+  it("reads every documented variable", () => {
+    const config = parseConfig({
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      DATA_DIR: "/var/lib/anteroom",
+      LOG_LEVEL: "DEBUG",
+      DB_URL: "postgres://anteroom@db:5432/anteroom",
+      REDIS_URL: "redis://cache:6379",
+      SECRET_KEY: "x".repeat(32),
+      ADMIN_EMAIL: "Ops@Example.com",
+      ADMIN_PASSWORD: "a-long-password",
+      SMTP_HOST: "smtp.example.com",
+      SMTP_PORT: "2525",
+      SMTP_USER: "u",
+      SMTP_PASS: "p",
+      WEBHOOK_URL: "https://hooks.example.com/x",
+      QUEUE_THRESHOLD: "5000",
+      ALLOW_PRIVATE_CALLBACKS: "true",
+      TRUST_PROXY: "1",
+      PUBLIC_URL: "https://queue.example.com/",
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: "127.0.0.1",
+      dataDir: "/var/lib/anteroom",
+      logLevel: "debug",
+      database: { kind: "postgres", url: "postgres://anteroom@db:5432/anteroom" },
+      redisUrl: "redis://cache:6379",
+      adminEmail: "ops@example.com",
+      smtp: { host: "smtp.example.com", port: 2525, user: "u", pass: "p" },
+      webhookUrl: "https://hooks.example.com/x",
+      queueThreshold: 5000,
+      allowPrivateCallbacks: true,
+      trustProxy: true,
+      publicUrl: "https://queue.example.com",
+    });
+  });
+
+  it("accepts sqlite: URLs", () => {
+    expect(parseConfig({ DB_URL: "sqlite:/tmp/x.db" }).database).toEqual({
+      kind: "sqlite",
+      url: "/tmp/x.db",
+    });
+    expect(parseConfig({ DB_URL: "sqlite::memory:" }).database).toEqual({ kind: "sqlite", url: ":memory:" });
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ SMTP_PORT: "-1" }, "SMTP_PORT"],
+    [{ QUEUE_THRESHOLD: "0" }, "QUEUE_THRESHOLD"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ DB_URL: "mysql://x" }, "DB_URL"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+    [{ SECRET_KEY: "short" }, "SECRET_KEY"],
+    [{ ADMIN_EMAIL: "not-an-email" }, "ADMIN_EMAIL"],
+    [{ ADMIN_EMAIL: "a@b.co", ADMIN_PASSWORD: "short" }, "ADMIN_PASSWORD"],
+    [{ ADMIN_PASSWORD: "a-long-enough-password" }, "ADMIN_PASSWORD"],
+    [{ WEBHOOK_URL: "not a url" }, "WEBHOOK_URL"],
+    [{ ALLOW_PRIVATE_CALLBACKS: "maybe" }, "ALLOW_PRIVATE_CALLBACKS"],
+  ])("refuses %j, naming %s", (env, variable) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(variable);
+  });
+
+  it("reports every bad variable at once", () => {
+    expect(problems({ PORT: "x", LOG_LEVEL: "y", SMTP_PORT: "z" })).toHaveLength(3);
+  });
+});
