@@ -5,18 +5,25 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { AdminDeps } from "./domain/applications.js";
 import type { AuthService } from "./domain/auth.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
+import { registerVisitorCors } from "./http/plugins/cors.js";
 import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
 import { registerRequestLog } from "./http/plugins/request-log.js";
 import { registerValidation } from "./http/plugins/validation.js";
+import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
 import { healthRoutes, type ReadinessCheck } from "./http/routes/health.js";
+import { metricsRoute } from "./http/routes/metrics.js";
 import { queueRoutes } from "./http/routes/queues.js";
+import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
+import { visitorRoutes } from "./http/routes/visitor.js";
+import type { WaitingRoom } from "./start/waiting-room.js";
 
 export interface AppDeps extends AdminDeps {
   auth: AuthService;
+  room: WaitingRoom;
   readiness: readonly ReadinessCheck[];
   logger?: FastifyBaseLogger;
   trustProxy?: boolean;
@@ -43,14 +50,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerValidation(app);
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
-  registerRequestLog(app);
+  registerRequestLog(app, deps.room.metrics);
   await app.register(formbody);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
+  await app.register(metricsRoute(deps.room.metrics));
+  registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
+  await app.register(visitorRoutes(deps.room.visitors));
+  await app.register(admissionRoutes(deps.room.visitors, deps.room.admission));
   await app.register(tokenRoute(deps.auth));
+  const adminDeps: AdminDeps = { ...deps, events: deps.room.events };
   await app.register(async (admin) => {
-    adminAuth(admin, deps.auth, deps);
+    adminAuth(admin, deps.auth, adminDeps);
+    await admin.register(signingKeyRoutes(deps.room.admission));
     await admin.register(meRoute);
     await admin.register(applicationRoutes);
     await admin.register(queueRoutes);

@@ -12,7 +12,8 @@ export type Permission =
   | "application:delete"
   | "queue:read"
   | "queue:write"
-  | "user:manage";
+  | "user:manage"
+  | "keys:rotate";
 
 const READ: Permission[] = ["application:read", "queue:read"];
 const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
@@ -23,6 +24,7 @@ const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     "application:delete",
     "queue:write",
     "user:manage",
+    "keys:rotate",
   ]),
   operator: new Set<Permission>([...READ, "application:write", "queue:write"]),
   viewer: new Set<Permission>(READ),

@@ -3,6 +3,7 @@ import type { Application, ApplicationPatch, Page, PageRequest, Store } from "..
 import type { Access } from "./access.js";
 import type { Clock } from "./clock.js";
 import { errors } from "./errors.js";
+import type { ChangeEvents } from "./events.js";
 import {
   apiKeyPrefix,
   type DerivedKeys,
@@ -18,6 +19,7 @@ export interface AdminDeps {
   clock: Clock;
   keys: DerivedKeys;
   allowPrivateCallbacks: boolean;
+  events?: ChangeEvents;
 }
 
 export interface ApplicationInput {
@@ -103,6 +105,7 @@ export class ApplicationService {
     if (input.max_users_per_minute !== undefined) patch.max_users_per_minute = input.max_users_per_minute;
     const updated = await this.deps.store.applications.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("application");
+    this.deps.events?.applicationChanged(id);
     return updated;
   }
 
@@ -124,6 +127,7 @@ export class ApplicationService {
       this.now(),
     );
     if (!rotated) throw errors.notFound("application");
+    this.deps.events?.applicationChanged(id);
     return { id, api_key: apiKey, api_key_prefix: apiKeyPrefix(apiKey) };
   }
 }

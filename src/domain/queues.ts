@@ -1,17 +1,45 @@
-import type { Page, PageRequest, Queue, QueuePatch } from "../store/types.js";
+import type { Page, PageRequest, Queue, QueueMode, QueuePatch } from "../store/types.js";
 import type { Access } from "./access.js";
 import type { AdminDeps } from "./applications.js";
 import { errors } from "./errors.js";
 import { iso } from "./time.js";
 
-export interface QueueInput {
-  application_id: string;
+/** Per-queue defaults for the expiry rules and the admission token's lifetime. */
+export const QUEUE_DEFAULTS = {
+  release_ttl_seconds: 600,
+  abandon_after_seconds: 300,
+  admission_ttl_seconds: 3600,
+} as const;
+
+export interface QueueSettings {
   name: string;
   max_users_per_minute: number;
   priority?: number;
+  release_ttl_seconds?: number;
+  abandon_after_seconds?: number;
+  admission_ttl_seconds?: number;
+  redirect_url?: string | null;
 }
 
-export type QueueUpdate = Partial<Omit<QueueInput, "application_id">>;
+export interface QueueInput extends QueueSettings {
+  application_id: string;
+  mode?: QueueMode;
+}
+
+export type QueueUpdate = Partial<QueueSettings>;
+
+function checkRedirect(url: string | null | undefined): void {
+  if (url === null || url === undefined) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw errors.validation("redirect_url", "is not a valid absolute URL");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw errors.validation("redirect_url", "must use http or https");
+  }
+}
 
 /** Queues as one tenant-scoped caller sees them: only those of applications the caller may see. */
 export class QueueService {
@@ -34,15 +62,23 @@ export class QueueService {
   async create(input: QueueInput): Promise<Queue> {
     await this.requireApplication(input.application_id);
     this.access.require("queue:write");
-    return this.deps.store.queues.create(
+    checkRedirect(input.redirect_url);
+    const queue = await this.deps.store.queues.create(
       {
         application_id: input.application_id,
         name: input.name.trim(),
         max_users_per_minute: input.max_users_per_minute,
         priority: input.priority ?? 0,
+        mode: input.mode ?? "live",
+        release_ttl_seconds: input.release_ttl_seconds ?? QUEUE_DEFAULTS.release_ttl_seconds,
+        abandon_after_seconds: input.abandon_after_seconds ?? QUEUE_DEFAULTS.abandon_after_seconds,
+        admission_ttl_seconds: input.admission_ttl_seconds ?? QUEUE_DEFAULTS.admission_ttl_seconds,
+        redirect_url: input.redirect_url ?? null,
       },
       this.now(),
     );
+    this.deps.events?.queueChanged(queue.id);
+    return queue;
   }
 
   async list(page: PageRequest, applicationId?: string): Promise<Page<Queue>> {
@@ -66,12 +102,23 @@ export class QueueService {
   async update(id: string, input: QueueUpdate): Promise<Queue> {
     await this.get(id);
     this.access.require("queue:write");
+    checkRedirect(input.redirect_url);
     const patch: QueuePatch = {};
+    for (const key of [
+      "max_users_per_minute",
+      "priority",
+      "release_ttl_seconds",
+      "abandon_after_seconds",
+      "admission_ttl_seconds",
+    ] as const) {
+      const value = input[key];
+      if (value !== undefined) patch[key] = value;
+    }
     if (input.name !== undefined) patch.name = input.name.trim();
-    if (input.max_users_per_minute !== undefined) patch.max_users_per_minute = input.max_users_per_minute;
-    if (input.priority !== undefined) patch.priority = input.priority;
+    if (input.redirect_url !== undefined) patch.redirect_url = input.redirect_url;
     const updated = await this.deps.store.queues.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("queue");
+    this.deps.events?.queueChanged(id);
     return updated;
   }
 
@@ -79,5 +126,6 @@ export class QueueService {
     await this.get(id);
     this.access.require("queue:write");
     if (!(await this.deps.store.queues.softDelete(id, this.now()))) throw errors.notFound("queue");
+    this.deps.events?.queueChanged(id);
   }
 }

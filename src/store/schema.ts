@@ -1,5 +1,3 @@
-import type { Generated } from "kysely";
-
 /**
  * The record's tables as Kysely sees them. Portable across SQLite and PostgreSQL: ids are UUID strings,
  * times are UTC instants carried as ISO-8601 strings (timestamptz in PostgreSQL, text in SQLite), and
@@ -44,13 +42,86 @@ export interface QueuesTable {
   name: string;
   max_users_per_minute: number;
   priority: number;
+  mode: QueueMode;
+  release_ttl_seconds: number;
+  abandon_after_seconds: number;
+  admission_ttl_seconds: number;
+  redirect_url: string | null;
+  /** Last ticket number handed out in this queue. */
+  next_seq: number;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
 }
 
-export interface MigrationsMarker {
-  id: Generated<number>;
+export type QueueMode = "live" | "simulation";
+export type TicketStatus = "waiting" | "released" | "expired" | "cancelled";
+export type EndReason = "cancelled" | "abandoned" | "not_seen";
+
+export interface TicketsTable {
+  id: string;
+  queue_id: string;
+  /** Ticket number within the queue: FIFO order, and the key of the hot index. */
+  seq: number;
+  visitor_id: string;
+  status: TicketStatus;
+  joined_at: string;
+  released_at: string | null;
+  /** First time a released visitor was seen (a poll or the site's admission check). */
+  admitted_at: string | null;
+  ended_at: string | null;
+  end_reason: EndReason | null;
+  access_token: string | null;
+}
+
+/** GCRA state of a queue's or an application's release rate: the theoretical time of the next release. */
+export interface RateStateTable {
+  subject_id: string;
+  tat_ms: number;
+  meter_released: number;
+  meter_busy_ms: number;
+  meter_at: number | null;
+}
+
+export type OutboxStatus = "pending" | "delivered" | "dead" | "simulated";
+
+export interface CallbackOutboxTable {
+  /** Also the event_id sent to the site, for idempotency. */
+  id: string;
+  application_id: string;
+  queue_id: string;
+  ticket_id: string;
+  event: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface CallbackErrorsTable {
+  id: string;
+  event_id: string;
+  application_id: string;
+  queue_id: string;
+  url: string;
+  attempts: number;
+  last_error: string;
+  last_status: number | null;
+  created_at: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk_enc: string;
+  created_at: string;
+  retired_at: string | null;
 }
 
 export interface Database {
@@ -58,4 +129,9 @@ export interface Database {
   user_grants: UserGrantsTable;
   applications: ApplicationsTable;
   queues: QueuesTable;
+  tickets: TicketsTable;
+  rate_state: RateStateTable;
+  callback_outbox: CallbackOutboxTable;
+  callback_errors: CallbackErrorsTable;
+  signing_keys: SigningKeysTable;
 }

@@ -1,11 +1,11 @@
-import type { Role } from "./schema.js";
+import type { EndReason, QueueMode, Role, TicketStatus } from "./schema.js";
 
 /**
  * The system of record, as the domain sees it. Two adapters implement it (SQLite embedded, PostgreSQL
  * production) over one Kysely query code base; one conformance suite runs against both.
  */
 export type Dialect = "sqlite" | "postgres";
-export type { Role };
+export type { EndReason, QueueMode, Role, TicketStatus };
 
 export interface Page<T> {
   items: T[];
@@ -54,6 +54,11 @@ export interface Queue {
   name: string;
   max_users_per_minute: number;
   priority: number;
+  mode: QueueMode;
+  release_ttl_seconds: number;
+  abandon_after_seconds: number;
+  admission_ttl_seconds: number;
+  redirect_url: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -84,14 +89,9 @@ export type ApplicationPatch = Partial<
   Pick<Application, "name" | "domain" | "callback_url" | "max_users_per_minute">
 >;
 
-export interface NewQueue {
-  application_id: string;
-  name: string;
-  max_users_per_minute: number;
-  priority: number;
-}
+export type NewQueue = Omit<Queue, "id" | "created_at" | "updated_at">;
 
-export type QueuePatch = Partial<Pick<Queue, "name" | "max_users_per_minute" | "priority">>;
+export type QueuePatch = Partial<Omit<NewQueue, "application_id" | "mode">>;
 
 export interface UserRepository {
   create(user: NewUser, now: string): Promise<User>;
@@ -122,13 +122,184 @@ export interface QueueFilter {
   applicationId?: string;
 }
 
+/** A live queue with its application's shared intake, as the release engine needs it. */
+export interface ActiveQueue extends Queue {
+  application_rate: number | null;
+  application_domain: string;
+}
+
 export interface QueueRepository {
   create(queue: NewQueue, now: string): Promise<Queue>;
+  /** Every live queue of every live application. */
+  active(): Promise<ActiveQueue[]>;
   /** Live queues of live applications only. */
   findById(id: string): Promise<Queue | undefined>;
+  /** The same, with what the visitor path needs of its application. */
+  findActive(id: string): Promise<ActiveQueue | undefined>;
   list(filter: QueueFilter, page: PageRequest): Promise<Page<Queue>>;
   update(id: string, patch: QueuePatch, now: string): Promise<Queue | undefined>;
   softDelete(id: string, now: string): Promise<boolean>;
+}
+
+export interface Ticket {
+  id: string;
+  queue_id: string;
+  seq: number;
+  visitor_id: string;
+  status: TicketStatus;
+  joined_at: string;
+  released_at: string | null;
+  admitted_at: string | null;
+  ended_at: string | null;
+  end_reason: EndReason | null;
+  access_token: string | null;
+}
+
+export interface JoinRequest {
+  queueId: string;
+  visitorId: string;
+}
+
+export type JoinOutcome =
+  | { kind: "joined" | "existing"; ticket: Ticket }
+  /** The queue (or its application) was deleted: nothing was stored. */
+  | { kind: "queue_gone" };
+
+export interface TicketRepository {
+  /**
+   * Joins many visitors in one transaction (one commit, one fsync). Idempotent per (queue, visitor):
+   * a visitor with an active (waiting or released) ticket gets that ticket back, never a second place.
+   */
+  joinBatch(requests: readonly JoinRequest[], now: string): Promise<JoinOutcome[]>;
+  findBySeq(queueId: string, seq: number): Promise<Ticket | undefined>;
+  /** Waiting -> cancelled. The ticket as it is afterwards, and whether this call cancelled it. */
+  cancel(
+    queueId: string,
+    seq: number,
+    now: string,
+  ): Promise<{ ticket: Ticket; cancelled: boolean } | undefined>;
+  /** Waiting -> expired (abandoned); returns the seqs actually changed. */
+  expireAbandoned(queueId: string, seqs: readonly number[], now: string): Promise<number[]>;
+  /** Released and never seen -> expired (not_seen); returns the seqs actually changed. */
+  expireUnseen(queueId: string, seqs: readonly number[], now: string): Promise<number[]>;
+  /** Records the first time a released visitor was seen; false if it was not released or already seen. */
+  markAdmitted(queueId: string, seq: number, now: string): Promise<boolean>;
+  /** How many are waiting ahead of a ticket (fallback when the hot index cannot say). */
+  countWaitingBefore(queueId: string, seq: number): Promise<number>;
+  /** Waiting and released tickets with seq > afterSeq, ascending: pages for rebuilding the hot index. */
+  activePage(queueId: string, afterSeq: number, limit: number): Promise<Ticket[]>;
+}
+
+export interface OutboxDraft {
+  id: string;
+  payload: string;
+  status: "pending" | "simulated";
+}
+
+/** Stored release state of a queue or an application: GCRA TAT and the measured-rate meter. */
+export interface RateState {
+  tatMs: number;
+  meter: { released: number; busyMs: number; at: number | undefined };
+}
+
+export interface ReleaseRequest {
+  applicationId: string;
+  queueIds: readonly string[];
+  now: number;
+  /** Given the stored rate state (by queue or application id), how many to release from each queue. */
+  plan(states: ReadonlyMap<string, RateState>): ReleasePlanLike;
+  /** Signs the admission token and drafts the callback for one ticket about to be released. */
+  admit(ticket: Ticket): Promise<{ accessToken: string; outbox: OutboxDraft }>;
+}
+
+export interface ReleasePlanLike {
+  counts: ReadonlyMap<string, number>;
+  /** New state per queue (and the application's, under its id, when it has a shared intake). */
+  states: ReadonlyMap<string, RateState>;
+}
+
+export interface ReleaseResult {
+  released: Ticket[];
+  states: ReadonlyMap<string, RateState>;
+}
+
+export interface ReleaseRepository {
+  /**
+   * One atomic release for one application: lock its rate state (another worker holding it means
+   * "busy": undefined is returned), plan, pick the oldest waiting tickets of each queue, mark them
+   * released with their admission tokens, write their callbacks to the outbox and the new rate state,
+   * and commit all of it together.
+   */
+  releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined>;
+}
+
+export interface OutboxEntry {
+  id: string;
+  application_id: string;
+  queue_id: string;
+  ticket_id: string;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface CallbackError {
+  id: string;
+  event_id: string;
+  application_id: string;
+  queue_id: string;
+  url: string;
+  attempts: number;
+  last_error: string;
+  last_status: number | null;
+  created_at: string;
+}
+
+export interface OutboxRepository {
+  /** Claims up to `limit` due pending entries until `leaseUntil`, so no other worker sends them meanwhile. */
+  claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]>;
+  markDelivered(id: string, attempts: number, status: number, now: string): Promise<void>;
+  scheduleRetry(
+    id: string,
+    attempts: number,
+    nextAttemptAt: string,
+    error: string,
+    status: number | null,
+  ): Promise<void>;
+  /** After the last attempt: the entry becomes dead and a callback error (dead letter) is recorded, together. */
+  markDead(
+    entry: OutboxEntry,
+    attempts: number,
+    url: string,
+    error: string,
+    status: number | null,
+    now: string,
+  ): Promise<void>;
+  forQueue(queueId: string): Promise<OutboxEntry[]>;
+  errors(filter: { applicationIds: Visibility; limit: number }): Promise<CallbackError[]>;
+  /** Earliest next attempt among pending entries, to know when to look again. */
+  nextDueAt(): Promise<string | undefined>;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk_enc: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface SigningKeyRepository {
+  list(): Promise<SigningKeyRow[]>;
+  insert(row: SigningKeyRow): Promise<void>;
+  retireOthers(kid: string, now: string): Promise<void>;
 }
 
 export interface Store {
@@ -136,6 +307,10 @@ export interface Store {
   readonly users: UserRepository;
   readonly applications: ApplicationRepository;
   readonly queues: QueueRepository;
+  readonly tickets: TicketRepository;
+  readonly releases: ReleaseRepository;
+  readonly outbox: OutboxRepository;
+  readonly signingKeys: SigningKeyRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Throws when the record cannot be reached. */

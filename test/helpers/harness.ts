@@ -2,12 +2,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import pino from "pino";
 import { buildApp } from "../../src/app.js";
 import { AuthService } from "../../src/domain/auth.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import { ensureUser } from "../../src/domain/users.js";
+import {
+  createWaitingRoom,
+  type WaitingRoom,
+  type WaitingRoomOptions,
+} from "../../src/start/waiting-room.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Role } from "../../src/store/types.js";
@@ -21,13 +27,20 @@ export interface Harness {
   clock: ManualClock;
   keys: DerivedKeys;
   dir: string;
+  room: WaitingRoom;
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
   login(email: string, role?: Role): Promise<{ authorization: string }>;
   userId(email: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { throttle?: LoginThrottle } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  throttle?: LoginThrottle;
+  allowPrivateCallbacks?: boolean;
+  room?: Partial<Omit<WaitingRoomOptions, "store" | "clock" | "keys">>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
   const store = openSqliteStore(path.join(dir, "anteroom.db"));
   await store.migrate();
@@ -40,12 +53,23 @@ export async function startHarness(options: { throttle?: LoginThrottle } = {}): 
     tokenTtlSeconds: 3600,
     throttle: options.throttle ?? new LoginThrottle(clock),
   });
+  const room = await createWaitingRoom({
+    store,
+    clock,
+    keys,
+    logger: pino({ level: "silent" }),
+    allowPrivateCallbacks: options.allowPrivateCallbacks ?? true,
+    issuer: "anteroom-test",
+    ...options.room,
+  });
+  await room.prepare();
   const app = await buildApp({
     store,
     clock,
     keys,
     auth,
-    allowPrivateCallbacks: true,
+    room,
+    allowPrivateCallbacks: options.allowPrivateCallbacks ?? true,
     readiness: [{ name: "record", check: () => store.ping() }],
   });
   const tokens = new Map<string, string>();
@@ -55,6 +79,7 @@ export async function startHarness(options: { throttle?: LoginThrottle } = {}): 
     clock,
     keys,
     dir,
+    room,
     async login(email, role = "admin") {
       let token = tokens.get(email);
       if (token === undefined) {
@@ -77,6 +102,7 @@ export async function startHarness(options: { throttle?: LoginThrottle } = {}): 
     },
     async close() {
       await app.close();
+      await room.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -10,12 +10,43 @@ const Priority = Type.Integer({
   description: "higher is served first when queues share their application's intake",
 });
 
+const Mode = Type.Union([Type.Literal("live"), Type.Literal("simulation")], {
+  description: "simulation: behaves like live but sends no callbacks (it records them), metrics kept apart",
+});
+const ReleaseTtl = Type.Integer({
+  minimum: 30,
+  maximum: 86_400,
+  description: "a released visitor not seen (no poll, no admission check) within this many seconds expires",
+});
+const AbandonAfter = Type.Integer({
+  minimum: 30,
+  maximum: 86_400,
+  description: "a waiting visitor who stops polling for this many seconds loses the place",
+});
+const AdmissionTtl = Type.Integer({
+  minimum: 60,
+  maximum: 7 * 86_400,
+  description: "lifetime of the admission token (JWT exp - iat), seconds",
+});
+const RedirectUrl = Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()], {
+  description: "where a released visitor is sent (default https://<application domain>/)",
+});
+
+const Settings = {
+  name: Name,
+  max_users_per_minute: Rate,
+  priority: Priority,
+  release_ttl_seconds: ReleaseTtl,
+  abandon_after_seconds: AbandonAfter,
+  admission_ttl_seconds: AdmissionTtl,
+  redirect_url: RedirectUrl,
+};
+
 export const QueueSchema = Type.Object({
   id: Type.String({ format: "uuid" }),
   application_id: Type.String({ format: "uuid" }),
-  name: Type.String(),
-  max_users_per_minute: Type.Integer(),
-  priority: Type.Integer(),
+  ...Settings,
+  mode: Mode,
   created_at: Instant,
   updated_at: Instant,
 });
@@ -26,12 +57,25 @@ const CreateBody = Type.Object(
     name: Name,
     max_users_per_minute: Rate,
     priority: Type.Optional(Priority),
+    mode: Type.Optional(Mode),
+    release_ttl_seconds: Type.Optional(ReleaseTtl),
+    abandon_after_seconds: Type.Optional(AbandonAfter),
+    admission_ttl_seconds: Type.Optional(AdmissionTtl),
+    redirect_url: Type.Optional(RedirectUrl),
   },
   { additionalProperties: false },
 );
 
 const UpdateBody = Type.Object(
-  { name: Type.Optional(Name), max_users_per_minute: Type.Optional(Rate), priority: Type.Optional(Priority) },
+  {
+    name: Type.Optional(Name),
+    max_users_per_minute: Type.Optional(Rate),
+    priority: Type.Optional(Priority),
+    release_ttl_seconds: Type.Optional(ReleaseTtl),
+    abandon_after_seconds: Type.Optional(AbandonAfter),
+    admission_ttl_seconds: Type.Optional(AdmissionTtl),
+    redirect_url: Type.Optional(RedirectUrl),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

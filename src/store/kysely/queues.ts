@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type {
+  ActiveQueue,
   NewQueue,
   Page,
   PageRequest,
@@ -17,6 +18,11 @@ const COLUMNS = [
   "queues.name",
   "queues.max_users_per_minute",
   "queues.priority",
+  "queues.mode",
+  "queues.release_ttl_seconds",
+  "queues.abandon_after_seconds",
+  "queues.admission_ttl_seconds",
+  "queues.redirect_url",
   "queues.created_at",
   "queues.updated_at",
 ] as const;
@@ -28,7 +34,7 @@ export class KyselyQueueRepository implements QueueRepository {
     const row = { id: newId(), ...queue, created_at: now, updated_at: now };
     await this.db
       .insertInto("queues")
-      .values({ ...row, deleted_at: null })
+      .values({ ...row, next_seq: 0, deleted_at: null })
       .execute();
     return row;
   }
@@ -40,6 +46,22 @@ export class KyselyQueueRepository implements QueueRepository {
       .innerJoin("applications", "applications.id", "queues.application_id")
       .where("queues.deleted_at", "is", null)
       .where("applications.deleted_at", "is", null);
+  }
+
+  private activeColumns() {
+    return this.live().select([
+      ...COLUMNS,
+      "applications.max_users_per_minute as application_rate",
+      "applications.domain as application_domain",
+    ]);
+  }
+
+  async active(): Promise<ActiveQueue[]> {
+    return this.activeColumns().orderBy("queues.created_at").orderBy("queues.id").execute();
+  }
+
+  async findActive(id: string): Promise<ActiveQueue | undefined> {
+    return this.activeColumns().where("queues.id", "=", id).executeTakeFirst();
   }
 
   async findById(id: string): Promise<Queue | undefined> {

@@ -3,7 +3,11 @@ import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 import type { Dialect, Store } from "../types.js";
 import { KyselyApplicationRepository } from "./applications.js";
+import { KyselyOutboxRepository } from "./outbox.js";
 import { KyselyQueueRepository } from "./queues.js";
+import { KyselyReleaseRepository } from "./releases.js";
+import { KyselySigningKeyRepository } from "./signing-keys.js";
+import { KyselyTicketRepository } from "./tickets.js";
 import { KyselyUserRepository } from "./users.js";
 
 /** The record over Kysely; the dialect is chosen by whoever opens it (see ../sqlite.ts, ../postgres.ts). */
@@ -11,6 +15,10 @@ export class KyselyStore implements Store {
   readonly users: KyselyUserRepository;
   readonly applications: KyselyApplicationRepository;
   readonly queues: KyselyQueueRepository;
+  readonly tickets: KyselyTicketRepository;
+  readonly releases: KyselyReleaseRepository;
+  readonly outbox: KyselyOutboxRepository;
+  readonly signingKeys: KyselySigningKeyRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -20,6 +28,10 @@ export class KyselyStore implements Store {
     this.users = new KyselyUserRepository(db);
     this.applications = new KyselyApplicationRepository(db);
     this.queues = new KyselyQueueRepository(db);
+    this.tickets = new KyselyTicketRepository(db);
+    this.releases = new KyselyReleaseRepository(db, dialect);
+    this.outbox = new KyselyOutboxRepository(db, dialect);
+    this.signingKeys = new KyselySigningKeyRepository(db);
   }
 
   async migrate(): Promise<string[]> {

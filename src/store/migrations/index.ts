@@ -1,18 +1,20 @@
 import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../types.js";
 import { initial } from "./001-initial.js";
+import { waitingRoom } from "./002-waiting-room.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
   uuid: "uuid" | "text";
   instant: "timestamptz" | "text";
   bigint: "bigint" | "integer";
+  double: "double precision" | "real";
 }
 
 export function columnTypes(dialect: Dialect): ColumnTypes {
   return dialect === "postgres"
-    ? { uuid: "uuid", instant: "timestamptz", bigint: "bigint" }
-    : { uuid: "text", instant: "text", bigint: "integer" };
+    ? { uuid: "uuid", instant: "timestamptz", bigint: "bigint", double: "double precision" }
+    : { uuid: "text", instant: "text", bigint: "integer", double: "real" };
 }
 
 export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migration;
@@ -20,6 +22,7 @@ export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migrati
 /** Ordered, versioned migrations. Append only: a released migration is never edited. */
 const MIGRATIONS: Record<string, MigrationFactory> = {
   "001-initial": initial,
+  "002-waiting-room": waitingRoom,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -1,0 +1,151 @@
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import type { SigningKeyRepository } from "../store/types.js";
+import type { Clock } from "./clock.js";
+import { decryptAtRest, encryptAtRest } from "./secrets.js";
+import { iso } from "./time.js";
+
+/**
+ * Admission tokens: JWTs signed with Ed25519 (EdDSA), verifiable by any site offline against the public
+ * keys at /.well-known/jwks.json. Keys are generated at first start and kept in the record (private half
+ * encrypted). Rotation adds a new signing key; retired keys stay published long enough for every token
+ * they signed to expire.
+ */
+const ALG = "EdDSA";
+/** Retired keys stay in the JWKS this long: the longest admission token lifetime a queue may set. */
+const RETIRED_KEY_PUBLISHED_MS = 7 * 86_400_000;
+
+export interface AdmissionClaims {
+  queueId: string;
+  applicationId: string;
+  visitorId: string;
+  ticketId: string;
+  seq: number;
+  issuedAt: number;
+  ttlSeconds: number;
+}
+
+interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  privateKey: Awaited<ReturnType<typeof importJWK>>;
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+export interface VerifiedAdmission {
+  payload: JWTPayload;
+  queueId: string;
+  visitorId: string;
+  seq: number;
+}
+
+export class AdmissionKeys {
+  private keys: LoadedKey[] = [];
+
+  constructor(
+    private readonly repository: SigningKeyRepository,
+    private readonly atRestKey: Buffer,
+    private readonly clock: Clock,
+    readonly issuer: string,
+  ) {}
+
+  /** Loads the keys, generating the first one if there is none. */
+  async init(): Promise<void> {
+    await this.refresh();
+    if (this.active() === undefined) await this.rotate();
+  }
+
+  /** Re-reads the keys (another process may have rotated them). */
+  async refresh(): Promise<void> {
+    const rows = await this.repository.list();
+    this.keys = await Promise.all(
+      rows.map(async (row) => ({
+        kid: row.kid,
+        publicJwk: JSON.parse(row.public_jwk) as JWK,
+        privateKey: await importJWK(
+          JSON.parse(decryptAtRest(this.atRestKey, row.private_jwk_enc)) as JWK,
+          ALG,
+        ),
+        createdAt: row.created_at,
+        retiredAt: row.retired_at,
+      })),
+    );
+  }
+
+  /** Generates a new signing key and retires the others (they stay published for verification). */
+  async rotate(): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const now = iso(this.clock.now());
+    await this.repository.insert({
+      kid,
+      alg: ALG,
+      public_jwk: JSON.stringify({ ...publicJwk, kid, alg: ALG, use: "sig" }),
+      private_jwk_enc: encryptAtRest(this.atRestKey, JSON.stringify(await exportJWK(privateKey))),
+      created_at: now,
+      retired_at: null,
+    });
+    await this.repository.retireOthers(kid, now);
+    await this.refresh();
+    return kid;
+  }
+
+  /** The newest key not retired. */
+  private active(): LoadedKey | undefined {
+    return this.keys.filter((key) => key.retiredAt === null).at(-1);
+  }
+
+  async sign(claims: AdmissionClaims): Promise<string> {
+    const key = this.active();
+    if (key === undefined) throw new Error("no admission signing key: call init() first");
+    const issuedAt = Math.floor(claims.issuedAt / 1000);
+    return new SignJWT({ app: claims.applicationId, seq: claims.seq })
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: "JWT" })
+      .setIssuer(this.issuer)
+      .setAudience(claims.queueId)
+      .setSubject(claims.visitorId)
+      .setJti(claims.ticketId)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
+      .setExpirationTime(issuedAt + claims.ttlSeconds)
+      .sign(key.privateKey);
+  }
+
+  jwks(): JSONWebKeySet {
+    const now = this.clock.now();
+    return {
+      keys: this.keys
+        .filter((key) => key.retiredAt === null || Date.parse(key.retiredAt) > now - RETIRED_KEY_PUBLISHED_MS)
+        .map((key) => key.publicJwk),
+    };
+  }
+
+  /** Verifies a token this service issued; throws when it is not valid now. */
+  async verify(token: string): Promise<VerifiedAdmission> {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = this.keys.find((candidate) => candidate.kid === header.kid);
+        if (key === undefined) throw new Error("unknown signing key");
+        return importJWK(key.publicJwk, ALG);
+      },
+      { issuer: this.issuer, algorithms: [ALG], currentDate: new Date(this.clock.now()) },
+    );
+    const queueId = typeof payload.aud === "string" ? payload.aud : undefined;
+    if (queueId === undefined || typeof payload.sub !== "string" || typeof payload.seq !== "number") {
+      throw new Error("admission token lacks its claims");
+    }
+    return { payload, queueId, visitorId: payload.sub, seq: payload.seq };
+  }
+}

@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import type { AdmissionKeys } from "../../domain/admission.js";
+import type { VisitorService } from "../../visitor/visitor-service.js";
+import { errorResponses } from "../schemas.js";
+import { apiKeyOf } from "./visitor.js";
+
+const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
+
+/** Public keys for offline verification, and the site's online check (which also marks the visitor seen). */
+export function admissionRoutes(
+  visitors: VisitorService,
+  admission: AdmissionKeys,
+): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      "/.well-known/jwks.json",
+      {
+        schema: {
+          tags: ["admission"],
+          summary: "Public keys (JWKS) that verify admission tokens",
+          response: { 200: Jwks },
+        },
+      },
+      async (_request, reply) => {
+        reply.header("cache-control", "public, max-age=300");
+        return admission.jwks();
+      },
+    );
+
+    app.post(
+      "/admissions/check",
+      {
+        schema: {
+          tags: ["admission"],
+          security: [{ apiKey: [] }],
+          summary:
+            "Verify an admission token for your application; counts as the visitor arriving at the site",
+          body: Type.Object(
+            { access_token: Type.String({ minLength: 1, maxLength: 4096 }) },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              valid: Type.Literal(true),
+              queue_id: Type.String(),
+              visitor_id: Type.String(),
+              expires_at: Type.String({ format: "date-time" }),
+              first_seen: Type.Boolean({
+                description: "true the first time the visitor is seen after release",
+              }),
+            }),
+            ...errorResponses(400, 401),
+          },
+        },
+      },
+      async (request) => visitors.checkAdmission(apiKeyOf(request), request.body.access_token),
+    );
+  };
+}

@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import type { VisitorService } from "../../visitor/visitor-service.js";
+import { errorResponses } from "../schemas.js";
+
+const Nullable = <T extends ReturnType<typeof Type.Integer>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const VisitorStatusSchema = Type.Object({
+  status: Type.Union([
+    Type.Literal("waiting"),
+    Type.Literal("released"),
+    Type.Literal("expired"),
+    Type.Literal("cancelled"),
+  ]),
+  position: Nullable(
+    Type.Integer({ description: "1 + visitors still waiting ahead; null once not waiting" }),
+  ),
+  users_ahead: Nullable(Type.Integer()),
+  estimated_wait_seconds: Nullable(Type.Integer({ description: "from the measured release rate" })),
+  queue_size: Type.Integer({ description: "visitors waiting in the queue now" }),
+  poll_after_seconds: Nullable(
+    Type.Integer({ description: "poll again after this long; null: stop polling" }),
+  ),
+  access_token: Type.Optional(Type.String({ description: "admission JWT, when released" })),
+  redirect_url: Type.Optional(Type.String({ description: "where to send the visitor, when released" })),
+});
+
+const JoinResponse = Type.Object({
+  token: Type.String({ description: "the visitor's token for queue_status and cancel" }),
+  ...VisitorStatusSchema.properties,
+});
+
+const VisitorId = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: "^[^\\u0000-\\u001f\\u007f]+$",
+  description:
+    "the site's id for this visitor (a session id, say); joining again with it returns the same place",
+});
+
+const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
+
+/** The API key from `app_api_key` (seed) or `X-API-Key` (proxies such as nginx drop underscored headers). */
+export function apiKeyOf(request: FastifyRequest): string | undefined {
+  const header = request.headers["x-api-key"] ?? request.headers.app_api_key;
+  return typeof header === "string" && header.length > 0 ? header : undefined;
+}
+
+const tags = ["visitors"];
+const config = { hotPath: true, cors: true };
+
+export function visitorRoutes(visitors: VisitorService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      "/join",
+      {
+        config,
+        schema: {
+          tags,
+          security: [{ apiKey: [] }],
+          summary: "Put a visitor in a queue (idempotent per visitor_id)",
+          body: Type.Object(
+            { queue_id: Type.String({ format: "uuid" }), visitor_id: VisitorId },
+            { additionalProperties: false },
+          ),
+          response: { 200: JoinResponse, ...errorResponses(400, 401, 404, 503) },
+        },
+      },
+      async (request) => visitors.join(apiKeyOf(request), request.body.queue_id, request.body.visitor_id),
+    );
+
+    app.get(
+      "/queue_status",
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            "A visitor's place, wait estimate and, once released, admission token (also the heartbeat)",
+          querystring: TokenQuery,
+          response: { 200: VisitorStatusSchema, ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => visitors.status(request.query.token),
+    );
+
+    app.post(
+      "/cancel",
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Give up the place; visitors behind move up",
+          querystring: TokenQuery,
+          body: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) })),
+          response: { 200: VisitorStatusSchema, ...errorResponses(401, 404) },
+        },
+      },
+      async (request) => visitors.cancel(request.query.token ?? request.body?.token),
+    );
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The hot index: what the visitor hot path reads instead of the record. Per queue it holds the ordered
+ * waiting set (rank in O(log n)), heartbeats, the released visitors with their admission tokens, recent
+ * terminal states, and the queue's rate figures for estimates. It can always be rebuilt from the record.
+ * Two adapters: in-process (embedded) and Redis (production).
+ */
+export interface QueueMeta {
+  /** The configured rate a queue can get: its own, capped by its application's shared intake. */
+  configuredPerMinute: number;
+  /** What the release engine measured recently; undefined until there is enough history. */
+  measuredPerMinute: number | undefined;
+  abandonAfterSeconds: number;
+}
+
+export type IndexedTicket =
+  | { state: "waiting"; rank: number; size: number; meta: QueueMeta | undefined }
+  | {
+      state: "released";
+      accessToken: string;
+      releasedAt: number;
+      /** True on the first sighting after release: the caller records the admission. */
+      firstSeen: boolean;
+      size: number;
+    }
+  | { state: "cancelled" | "expired"; size: number }
+  /** Not in the index (evicted terminal state, or an index still rebuilding): ask the record. */
+  | { state: "unknown"; size: number };
+
+export interface ReleasedEntry {
+  seq: number;
+  accessToken: string;
+  releasedAt: number;
+  /** When the visitor was first seen after release, if already (rebuilding from the record). */
+  seenAt?: number;
+}
+
+export interface QueueIndex {
+  setMeta(queueId: string, meta: QueueMeta): Promise<void>;
+  /** Newly joined tickets, heartbeat now. */
+  addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
+  /** The ticket's state; for a waiting or released ticket this is also its heartbeat. */
+  poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
+  /** Removes a waiting ticket (cancelled or expired); true if it was waiting. */
+  end(queueId: string, seqs: readonly number[], state: "cancelled" | "expired", now: number): Promise<void>;
+  markReleased(queueId: string, entries: readonly ReleasedEntry[], now: number): Promise<void>;
+  /** A released visitor was seen by the site (admission check): true the first time. */
+  markSeen(queueId: string, seq: number, now: number): Promise<boolean>;
+  waitingCount(queueId: string): Promise<number>;
+  /** Waiting tickets whose last heartbeat is before `cutoff` (ms), oldest ticket first. */
+  abandoned(queueId: string, cutoff: number, limit: number): Promise<number[]>;
+  /** Released tickets never seen, released before `cutoff` (ms). */
+  unseen(queueId: string, cutoff: number, limit: number): Promise<number[]>;
+  /** Forgets released and terminal entries older than `cutoff` (ms); they fall back to the record. */
+  prune(queueId: string, cutoff: number): Promise<void>;
+  /** Empties a queue before a rebuild re-adds the record's active tickets (heartbeats start afresh). */
+  reset(queueId: string): Promise<void>;
+  /** Forgets a queue entirely (deleted). */
+  drop(queueId: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,119 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { QueueMode } from "../store/types.js";
+
+/**
+ * Prometheus metrics with the seed's names. Labels come from fixed sets, except `queue`, which is a queue
+ * id: the first `maxQueues` ids seen get their own series and any beyond share `queue="other"`, so a
+ * tenant creating many queues cannot blow up the time-series count. `mode` keeps simulation apart from live.
+ */
+export type ExpiryReason = "abandoned" | "not_seen";
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly queueLabels = new Set<string>();
+
+  readonly joined: Counter<"queue" | "mode">;
+  readonly released: Counter<"queue" | "mode">;
+  readonly expired: Counter<"queue" | "mode" | "reason">;
+  readonly cancelled: Counter<"queue" | "mode">;
+  readonly callbackSuccess: Counter<"queue">;
+  readonly callbackFailure: Counter<"queue" | "final">;
+  readonly callbackDuration: Histogram<"queue">;
+  readonly queueSize: Gauge<"queue" | "mode">;
+  readonly httpDuration: Histogram<"method" | "route" | "status_code">;
+
+  constructor(
+    private readonly maxQueues = 500,
+    options: { defaultMetrics?: boolean } = {},
+  ) {
+    const registers = [this.registry];
+    this.joined = new Counter({
+      name: "queue_users_joined_total",
+      help: "Visitors who joined a queue (new places, not idempotent re-joins)",
+      labelNames: ["queue", "mode"],
+      registers,
+    });
+    this.released = new Counter({
+      name: "queue_users_released_total",
+      help: "Visitors released from a queue",
+      labelNames: ["queue", "mode"],
+      registers,
+    });
+    this.expired = new Counter({
+      name: "queue_users_expired_total",
+      help: "Visitors expired: abandoned while waiting, or released and never seen",
+      labelNames: ["queue", "mode", "reason"],
+      registers,
+    });
+    this.cancelled = new Counter({
+      name: "queue_users_cancelled_total",
+      help: "Visitors who gave up their place",
+      labelNames: ["queue", "mode"],
+      registers,
+    });
+    this.callbackSuccess = new Counter({
+      name: "callback_success_total",
+      help: "Callbacks delivered (2xx)",
+      labelNames: ["queue"],
+      registers,
+    });
+    this.callbackFailure = new Counter({
+      name: "callback_failure_total",
+      help: "Failed callback attempts; final=true when it was the last attempt (dead-lettered)",
+      labelNames: ["queue", "final"],
+      registers,
+    });
+    this.callbackDuration = new Histogram({
+      name: "callback_duration_seconds",
+      help: "Duration of callback attempts",
+      labelNames: ["queue"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.queueSize = new Gauge({
+      name: "queue_size",
+      help: "Visitors waiting in a queue",
+      labelNames: ["queue", "mode"],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "HTTP request durations by route pattern",
+      labelNames: ["method", "route", "status_code"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "anteroom_" });
+  }
+
+  /** The `queue` label for a queue id, within the cardinality budget. */
+  queue(queueId: string): string {
+    if (this.queueLabels.has(queueId)) return queueId;
+    if (this.queueLabels.size >= this.maxQueues) return "other";
+    this.queueLabels.add(queueId);
+    return queueId;
+  }
+
+  labels(queueId: string, mode: QueueMode): { queue: string; mode: QueueMode } {
+    return { queue: this.queue(queueId), mode };
+  }
+
+  /** Sets queue_size from a source consulted at scrape time. */
+  collectQueueSizes(source: () => Promise<{ queueId: string; mode: QueueMode; size: number }[]>): void {
+    const gauge = this.queueSize;
+    const label = (queueId: string, mode: QueueMode) => this.labels(queueId, mode);
+    // prom-client calls collect() on the metric at scrape time.
+    (gauge as unknown as { collect: () => Promise<void> }).collect = async () => {
+      gauge.reset();
+      const totals = new Map<string, { labels: { queue: string; mode: QueueMode }; size: number }>();
+      for (const { queueId, mode, size } of await source()) {
+        const labels = label(queueId, mode);
+        const key = `${labels.queue}\n${mode}`;
+        const entry = totals.get(key) ?? { labels, size: 0 };
+        entry.size += size;
+        totals.set(key, entry);
+      }
+      for (const { labels, size } of totals.values()) gauge.set(labels, size);
+    };
+  }
+}

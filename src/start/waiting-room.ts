@@ -1,0 +1,130 @@
+import type { Logger } from "pino";
+import { type CallbackSender, createCallbackSender } from "../callbacks/sender.js";
+import { AdmissionKeys } from "../domain/admission.js";
+import type { Clock } from "../domain/clock.js";
+import { LocalChangeEvents } from "../domain/events.js";
+import type { DerivedKeys } from "../domain/secrets.js";
+import { VisitorTokens } from "../domain/visitor-token.js";
+import { MemoryQueueIndex } from "../index/memory/memory-index.js";
+import { rebuildQueue } from "../index/rebuild.js";
+import type { QueueIndex } from "../index/types.js";
+import { Metrics } from "../observability/metrics.js";
+import type { Store } from "../store/types.js";
+import { VisitorDirectory } from "../visitor/directory.js";
+import { JoinBatcher } from "../visitor/join-batcher.js";
+import { VisitorService } from "../visitor/visitor-service.js";
+import { CallbackDispatcher, type RetryPolicy } from "../worker/callback-dispatcher.js";
+import { type LoopIntervals, WorkerLoop } from "../worker/loop.js";
+import { ReleaseEngine } from "../worker/release-engine.js";
+
+export interface WaitingRoomOptions {
+  store: Store;
+  clock: Clock;
+  keys: DerivedKeys;
+  logger: Logger;
+  allowPrivateCallbacks: boolean;
+  /** `iss` of admission tokens. */
+  issuer: string;
+  index?: QueueIndex;
+  metrics?: Metrics;
+  sender?: CallbackSender;
+  retry?: RetryPolicy;
+  random?: () => number;
+  intervals?: LoopIntervals;
+  callbackTimeoutMs?: number;
+}
+
+/**
+ * The visitor side wired together: hot index, tokens, admission keys, join batching, the release engine,
+ * callback delivery and the worker loop that drives them. Embedded mode runs all of it in one process.
+ */
+export interface WaitingRoom {
+  index: QueueIndex;
+  tokens: VisitorTokens;
+  admission: AdmissionKeys;
+  metrics: Metrics;
+  events: LocalChangeEvents;
+  visitors: VisitorService;
+  engine: ReleaseEngine;
+  dispatcher: CallbackDispatcher;
+  loop: WorkerLoop;
+  /** Loads settings and rebuilds the hot index from the record; returns tickets loaded. */
+  prepare(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createWaitingRoom(options: WaitingRoomOptions): Promise<WaitingRoom> {
+  const { store, clock, keys, logger } = options;
+  const index = options.index ?? new MemoryQueueIndex();
+  const metrics = options.metrics ?? new Metrics();
+  const admission = new AdmissionKeys(store.signingKeys, keys.atRest, clock, options.issuer);
+  await admission.init();
+  const tokens = new VisitorTokens(keys.visitorToken);
+  const directory = new VisitorDirectory(store, clock);
+  const events = new LocalChangeEvents();
+  const engine = new ReleaseEngine({ store, index, admission, clock, metrics, logger });
+  const sender =
+    options.sender ??
+    createCallbackSender({
+      allowPrivate: options.allowPrivateCallbacks,
+      timeoutMs: options.callbackTimeoutMs ?? 5_000,
+    });
+  const dispatcher = new CallbackDispatcher({
+    store,
+    sender,
+    atRestKey: keys.atRest,
+    clock,
+    metrics,
+    logger,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
+  const loop = new WorkerLoop(engine, dispatcher, clock, logger, options.intervals);
+  events.subscribe((change) => {
+    if (change.kind === "application") directory.applicationChanged();
+    else directory.queueChanged(change.id);
+    loop.requestRefresh();
+  });
+  metrics.collectQueueSizes(async () =>
+    Promise.all(
+      engine.activeQueues().map(async (queue) => ({
+        queueId: queue.id,
+        mode: queue.mode,
+        size: await index.waitingCount(queue.id),
+      })),
+    ),
+  );
+  const visitors = new VisitorService({
+    store,
+    index,
+    tokens,
+    admission,
+    directory,
+    batcher: new JoinBatcher(store, index, clock),
+    clock,
+    metrics,
+  });
+  return {
+    index,
+    tokens,
+    admission,
+    metrics,
+    events,
+    visitors,
+    engine,
+    dispatcher,
+    loop,
+    async prepare() {
+      await engine.refresh();
+      let loaded = 0;
+      for (const queue of engine.activeQueues())
+        loaded += await rebuildQueue(store, index, queue.id, clock.now());
+      return loaded;
+    },
+    async close() {
+      await loop.stop();
+      await sender.close();
+      await index.close();
+    },
+  };
+}

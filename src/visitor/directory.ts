@@ -1,0 +1,77 @@
+import type { Clock } from "../domain/clock.js";
+import { hashApiKey } from "../domain/secrets.js";
+import type { ActiveQueue, Store } from "../store/types.js";
+
+/**
+ * Read-through caches for the visitor path, so a join costs no record read for the key or the queue.
+ * Entries live a few seconds at most; admin changes in this process evict them at once (see ChangeEvents),
+ * and the join's own transaction re-checks that the queue and application are still live.
+ */
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+class TtlCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  constructor(
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+  ) {}
+
+  async get(key: string, load: () => Promise<T>): Promise<T> {
+    const now = this.clock.now();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.expiresAt > now) return hit.value;
+    const value = await load();
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { value, expiresAt: now + this.ttlMs });
+    return value;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+export class VisitorDirectory {
+  private readonly keys: TtlCache<string | null>;
+  private readonly queues: TtlCache<ActiveQueue | null>;
+
+  constructor(
+    private readonly store: Store,
+    clock: Clock,
+    ttlMs = 5_000,
+  ) {
+    this.keys = new TtlCache(clock, ttlMs, 10_000);
+    this.queues = new TtlCache(clock, ttlMs, 100_000);
+  }
+
+  /** The application id an API key belongs to, or null. */
+  async applicationForKey(apiKey: string): Promise<string | null> {
+    const hash = hashApiKey(apiKey);
+    return this.keys.get(
+      hash,
+      async () => (await this.store.applications.findByApiKeyHash(hash))?.id ?? null,
+    );
+  }
+
+  async queue(queueId: string): Promise<ActiveQueue | null> {
+    return this.queues.get(queueId, async () => (await this.store.queues.findActive(queueId)) ?? null);
+  }
+
+  /** An application changed (key rotated, deleted, renamed): forget every key and its queues. */
+  applicationChanged(): void {
+    this.keys.clear();
+    this.queues.clear();
+  }
+
+  queueChanged(queueId: string): void {
+    this.queues.delete(queueId);
+  }
+}

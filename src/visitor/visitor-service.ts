@@ -1,0 +1,177 @@
+import type { AdmissionKeys } from "../domain/admission.js";
+import type { Clock } from "../domain/clock.js";
+import { errors } from "../domain/errors.js";
+import { iso } from "../domain/time.js";
+import {
+  endedStatus,
+  redirectFor,
+  releasedStatus,
+  type VisitorStatus,
+  waitingStatus,
+} from "../domain/visitor-status.js";
+import type { VisitorTicketRef, VisitorTokens } from "../domain/visitor-token.js";
+import type { IndexedTicket, QueueIndex } from "../index/types.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { ActiveQueue, Store, Ticket } from "../store/types.js";
+import type { VisitorDirectory } from "./directory.js";
+import type { JoinBatcher } from "./join-batcher.js";
+
+export interface JoinResponse extends VisitorStatus {
+  token: string;
+}
+
+export interface AdmissionCheck {
+  valid: true;
+  queue_id: string;
+  visitor_id: string;
+  expires_at: string;
+  first_seen: boolean;
+}
+
+export interface VisitorDeps {
+  store: Store;
+  index: QueueIndex;
+  tokens: VisitorTokens;
+  admission: AdmissionKeys;
+  directory: VisitorDirectory;
+  batcher: JoinBatcher;
+  clock: Clock;
+  metrics: Metrics;
+}
+
+/**
+ * The visitor hot path: join, status, cancel, and the site's admission check. A status poll verifies the
+ * token's MAC (no storage), then asks the hot index for rank and heartbeat in one call.
+ */
+export class VisitorService {
+  constructor(private readonly deps: VisitorDeps) {}
+
+  private async liveQueue(queueId: string): Promise<ActiveQueue> {
+    const queue = await this.deps.directory.queue(queueId);
+    if (queue === null) throw errors.notFound("queue");
+    return queue;
+  }
+
+  async join(apiKey: string | undefined, queueId: string, visitorId: string): Promise<JoinResponse> {
+    const applicationId = apiKey === undefined ? null : await this.deps.directory.applicationForKey(apiKey);
+    if (applicationId === null) throw errors.invalidApiKey();
+    const queue = await this.deps.directory.queue(queueId);
+    if (queue === null || queue.application_id !== applicationId) throw errors.notFound("queue");
+    const outcome = await this.deps.batcher.join({ queueId, visitorId });
+    if (outcome.kind === "queue_gone") {
+      this.deps.directory.queueChanged(queueId);
+      throw errors.notFound("queue");
+    }
+    if (outcome.kind === "joined")
+      this.deps.metrics.joined.inc(this.deps.metrics.labels(queue.id, queue.mode));
+    const ref = { queueId, seq: outcome.ticket.seq };
+    const status = await this.describe(
+      ref,
+      queue,
+      await this.deps.index.poll(queueId, ref.seq, this.deps.clock.now()),
+    );
+    return { token: this.deps.tokens.issue(ref), ...status };
+  }
+
+  private verify(token: unknown): VisitorTicketRef {
+    const ref = this.deps.tokens.verify(token);
+    if (ref === undefined) throw errors.invalidToken();
+    return ref;
+  }
+
+  async status(token: unknown): Promise<VisitorStatus> {
+    const ref = this.verify(token);
+    const indexed = await this.deps.index.poll(ref.queueId, ref.seq, this.deps.clock.now());
+    if (indexed.state === "waiting" && indexed.meta !== undefined) {
+      // The common case needs nothing but the index: its meta carries the rate and abandonment window.
+      return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
+        max_users_per_minute: indexed.meta.configuredPerMinute,
+        application_rate: null,
+        abandon_after_seconds: indexed.meta.abandonAfterSeconds,
+      });
+    }
+    return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
+  }
+
+  async cancel(token: unknown): Promise<VisitorStatus> {
+    const ref = this.verify(token);
+    const queue = await this.liveQueue(ref.queueId);
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.tickets.cancel(ref.queueId, ref.seq, iso(now));
+    if (result === undefined) throw errors.notFound("ticket");
+    if (result.cancelled) {
+      await this.deps.index.end(ref.queueId, [ref.seq], "cancelled", now);
+      this.deps.metrics.cancelled.inc(this.deps.metrics.labels(queue.id, queue.mode));
+    }
+    return this.fromRecord(result.ticket, queue, await this.deps.index.waitingCount(ref.queueId));
+  }
+
+  /** The site's check of an admission token; a valid one also counts as the visitor being seen. */
+  async checkAdmission(apiKey: string | undefined, accessToken: string): Promise<AdmissionCheck> {
+    const applicationId = apiKey === undefined ? null : await this.deps.directory.applicationForKey(apiKey);
+    if (applicationId === null) throw errors.invalidApiKey();
+    let verified: Awaited<ReturnType<AdmissionKeys["verify"]>>;
+    try {
+      verified = await this.deps.admission.verify(accessToken);
+    } catch {
+      throw errors.invalidToken("the admission token is expired, forged or not valid");
+    }
+    const queue = await this.deps.directory.queue(verified.queueId);
+    if (queue === null || queue.application_id !== applicationId) {
+      throw errors.invalidToken("the admission token is for another application");
+    }
+    const now = this.deps.clock.now();
+    const firstSeen = await this.deps.index.markSeen(verified.queueId, verified.seq, now);
+    const recorded = await this.deps.store.tickets.markAdmitted(verified.queueId, verified.seq, iso(now));
+    return {
+      valid: true,
+      queue_id: verified.queueId,
+      visitor_id: verified.visitorId,
+      expires_at: iso((verified.payload.exp ?? 0) * 1000),
+      first_seen: firstSeen || recorded,
+    };
+  }
+
+  private async describe(
+    ref: VisitorTicketRef,
+    queue: ActiveQueue,
+    indexed: IndexedTicket,
+  ): Promise<VisitorStatus> {
+    switch (indexed.state) {
+      case "waiting":
+        return waitingStatus(indexed.rank, indexed.size, indexed.meta, queue);
+      case "released":
+        if (indexed.firstSeen)
+          await this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()));
+        return releasedStatus(
+          indexed.accessToken,
+          redirectFor(queue.redirect_url, queue.application_domain, indexed.accessToken),
+          indexed.size,
+        );
+      case "cancelled":
+      case "expired":
+        return endedStatus(indexed.state, indexed.size);
+      case "unknown": {
+        const ticket = await this.deps.store.tickets.findBySeq(ref.queueId, ref.seq);
+        if (ticket === undefined) throw errors.notFound("ticket");
+        return this.fromRecord(ticket, queue, indexed.size);
+      }
+    }
+  }
+
+  /** Status straight from the record: rare (evicted or rebuilding index), so a count query is acceptable. */
+  private async fromRecord(ticket: Ticket, queue: ActiveQueue, size: number): Promise<VisitorStatus> {
+    switch (ticket.status) {
+      case "waiting": {
+        const ahead = await this.deps.store.tickets.countWaitingBefore(ticket.queue_id, ticket.seq);
+        return waitingStatus(ahead, Math.max(size, ahead + 1), undefined, queue);
+      }
+      case "released": {
+        const token = ticket.access_token ?? "";
+        return releasedStatus(token, redirectFor(queue.redirect_url, queue.application_domain, token), size);
+      }
+      default:
+        return endedStatus(ticket.status, size);
+    }
+  }
+}

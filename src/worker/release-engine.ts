@@ -1,0 +1,232 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { AdmissionKeys } from "../domain/admission.js";
+import type { Clock } from "../domain/clock.js";
+import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../domain/estimate.js";
+import { planRelease } from "../domain/release-plan.js";
+import { iso } from "../domain/time.js";
+import type { QueueIndex } from "../index/types.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { ActiveQueue, RateState, Store, Ticket } from "../store/types.js";
+
+export interface EngineDeps {
+  store: Store;
+  index: QueueIndex;
+  admission: AdmissionKeys;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** An idle gap longer than this between two looks at a queue is not counted as busy time. */
+const MAX_BUSY_GAP_MS = 2_000;
+const EXPIRY_BATCH = 1_000;
+/** Ended and released entries stay in the hot index at least this long for late polls. */
+const MIN_RETENTION_MS = 3_600_000;
+
+export interface CallbackPayload {
+  event: "visitor.released";
+  event_id: string;
+  queue_id: string;
+  visitor_id: string;
+  access_token: string;
+  released_at: string;
+}
+
+/**
+ * The release engine: decides who leaves each queue and when, and expires visitors who left without
+ * saying so. Safe with several workers: each application's release is one record transaction that holds
+ * the application's rate row (see ReleaseRepository). The hot index is updated after the commit; if that
+ * fails, a rebuild or the reconciler repairs it from the record.
+ */
+export class ReleaseEngine {
+  private queues = new Map<string, ActiveQueue>();
+  private byApplication = new Map<string, ActiveQueue[]>();
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  queue(queueId: string): ActiveQueue | undefined {
+    return this.queues.get(queueId);
+  }
+
+  activeQueues(): ActiveQueue[] {
+    return [...this.queues.values()];
+  }
+
+  /** Reloads the live queues and their settings; forgets deleted ones in the index. */
+  async refresh(): Promise<void> {
+    const active = await this.deps.store.queues.active();
+    const next = new Map(active.map((queue) => [queue.id, queue]));
+    for (const id of this.queues.keys()) if (!next.has(id)) await this.deps.index.drop(id);
+    const byApplication = new Map<string, ActiveQueue[]>();
+    for (const queue of active) {
+      const list = byApplication.get(queue.application_id) ?? [];
+      list.push(queue);
+      byApplication.set(queue.application_id, list);
+      const previous = this.queues.get(queue.id);
+      if (previous === undefined || settingsChanged(previous, queue))
+        await this.publishMeta(queue, undefined);
+    }
+    this.queues = next;
+    this.byApplication = byApplication;
+  }
+
+  private async publishMeta(queue: ActiveQueue, meter: RateState["meter"] | undefined): Promise<void> {
+    await this.deps.index.setMeta(queue.id, {
+      configuredPerMinute: configuredPerMinute(queue.max_users_per_minute, queue.application_rate),
+      measuredPerMinute: meter === undefined ? undefined : measuredPerMinute(meter),
+      abandonAfterSeconds: queue.abandon_after_seconds,
+    });
+  }
+
+  /** Releases whoever is due now in every application; returns when to look again (undefined: idle). */
+  async releaseDue(): Promise<number | undefined> {
+    let nextDueAt: number | undefined;
+    for (const [applicationId, queues] of this.byApplication) {
+      const due = await this.releaseApplication(applicationId, queues);
+      if (due !== undefined) nextDueAt = nextDueAt === undefined ? due : Math.min(nextDueAt, due);
+    }
+    return nextDueAt;
+  }
+
+  private async releaseApplication(
+    applicationId: string,
+    queues: ActiveQueue[],
+  ): Promise<number | undefined> {
+    const { index, store, clock } = this.deps;
+    const waiting = new Map<string, number>();
+    for (const queue of queues) waiting.set(queue.id, await index.waitingCount(queue.id));
+    if ([...waiting.values()].every((count) => count === 0)) return undefined;
+    const now = clock.now();
+    const first = queues[0];
+    const applicationRate = first?.application_rate ?? null;
+    let nextDueAt: number | undefined;
+    const result = await store.releases.releaseApplication({
+      applicationId,
+      queueIds: queues.map((queue) => queue.id),
+      now,
+      plan: (states) => {
+        const stateOf = (id: string): RateState => states.get(id) ?? { tatMs: 0, meter: emptyMeter() };
+        const plan = planRelease(
+          { perMinute: applicationRate, tatMs: stateOf(applicationId).tatMs },
+          queues.map((queue) => ({
+            queueId: queue.id,
+            perMinute: queue.max_users_per_minute,
+            priority: queue.priority,
+            tatMs: stateOf(queue.id).tatMs,
+            waiting: waiting.get(queue.id) ?? 0,
+          })),
+          now,
+        );
+        nextDueAt = plan.nextDueAt;
+        const next = new Map<string, RateState>();
+        for (const queue of queues) {
+          const previous = stateOf(queue.id).meter;
+          const gap = previous.at === undefined ? 0 : now - previous.at;
+          const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
+          next.set(queue.id, {
+            tatMs: plan.queueTats.get(queue.id) ?? stateOf(queue.id).tatMs,
+            meter: recordReleases(previous, now, plan.counts.get(queue.id) ?? 0, busy),
+          });
+        }
+        if (plan.applicationTat !== undefined) {
+          next.set(applicationId, { tatMs: plan.applicationTat, meter: stateOf(applicationId).meter });
+        }
+        return { counts: plan.counts, states: next };
+      },
+      admit: (ticket) => this.admit(ticket, applicationId, now),
+    });
+    if (result === undefined) return now + 50; // another worker holds this application right now
+    await this.afterRelease(queues, result.released, result.states, now);
+    return nextDueAt;
+  }
+
+  private async admit(ticket: Ticket, applicationId: string, now: number) {
+    const queue = this.queues.get(ticket.queue_id);
+    const accessToken = await this.deps.admission.sign({
+      queueId: ticket.queue_id,
+      applicationId,
+      visitorId: ticket.visitor_id,
+      ticketId: ticket.id,
+      seq: ticket.seq,
+      issuedAt: now,
+      ttlSeconds: queue?.admission_ttl_seconds ?? 3600,
+    });
+    const eventId = randomUUID();
+    const payload: CallbackPayload = {
+      event: "visitor.released",
+      event_id: eventId,
+      queue_id: ticket.queue_id,
+      visitor_id: ticket.visitor_id,
+      access_token: accessToken,
+      released_at: iso(now),
+    };
+    return {
+      accessToken,
+      outbox: {
+        id: eventId,
+        payload: JSON.stringify(payload),
+        // A simulation queue records the callback it would have sent, and sends nothing.
+        status: queue?.mode === "simulation" ? ("simulated" as const) : ("pending" as const),
+      },
+    };
+  }
+
+  private async afterRelease(
+    queues: ActiveQueue[],
+    released: Ticket[],
+    states: ReadonlyMap<string, RateState>,
+    now: number,
+  ): Promise<void> {
+    for (const queue of queues) {
+      const mine = released.filter((ticket) => ticket.queue_id === queue.id);
+      if (mine.length > 0) {
+        await this.deps.index.markReleased(
+          queue.id,
+          mine.map((ticket) => ({
+            seq: ticket.seq,
+            accessToken: ticket.access_token ?? "",
+            releasedAt: now,
+          })),
+          now,
+        );
+        this.deps.metrics.released.inc(this.deps.metrics.labels(queue.id, queue.mode), mine.length);
+      }
+      await this.publishMeta(queue, states.get(queue.id)?.meter);
+    }
+  }
+
+  /** Expires waiting visitors who stopped polling and released visitors never seen at the site. */
+  async expire(): Promise<void> {
+    const { index, store, clock, metrics } = this.deps;
+    const now = clock.now();
+    for (const queue of this.queues.values()) {
+      const labels = metrics.labels(queue.id, queue.mode);
+      const stale = await index.abandoned(queue.id, now - queue.abandon_after_seconds * 1000, EXPIRY_BATCH);
+      if (stale.length > 0) {
+        const expired = await store.tickets.expireAbandoned(queue.id, stale, iso(now));
+        await index.end(queue.id, expired, "expired", now);
+        metrics.expired.inc({ ...labels, reason: "abandoned" }, expired.length);
+      }
+      const unseen = await index.unseen(queue.id, now - queue.release_ttl_seconds * 1000, EXPIRY_BATCH);
+      if (unseen.length > 0) {
+        const expired = await store.tickets.expireUnseen(queue.id, unseen, iso(now));
+        await index.end(queue.id, expired, "expired", now);
+        metrics.expired.inc({ ...labels, reason: "not_seen" }, expired.length);
+        // Seen by the site in the meantime (the record knows): stop asking about them.
+        const kept = new Set(expired);
+        for (const seq of unseen) if (!kept.has(seq)) await index.markSeen(queue.id, seq, now);
+      }
+      const retention = Math.max(MIN_RETENTION_MS, queue.admission_ttl_seconds * 1000);
+      await index.prune(queue.id, now - retention);
+    }
+  }
+}
+
+function settingsChanged(a: ActiveQueue, b: ActiveQueue): boolean {
+  return (
+    a.max_users_per_minute !== b.max_users_per_minute ||
+    a.application_rate !== b.application_rate ||
+    a.abandon_after_seconds !== b.abandon_after_seconds
+  );
+}
