@@ -112,8 +112,10 @@ export class ApplicationService {
   async remove(id: string): Promise<void> {
     await this.get(id);
     this.access.require("application:delete");
-    if (!(await this.deps.store.applications.softDelete(id, this.now())))
+    if (!(await this.deps.store.applications.softDelete(id, this.now()))) {
       throw errors.notFound("application");
+    }
+    this.deps.events?.applicationChanged(id);
   }
 
   async rotateApiKey(id: string): Promise<{ id: string; api_key: string; api_key_prefix: string }> {

@@ -20,7 +20,10 @@ import type { Role } from "../../src/store/types.js";
 
 export const PASSWORD = "correct horse battery staple";
 
-/** One embedded service per test file: a real SQLite file in a temp dir, a manual clock, `app.inject`. */
+/**
+ * One embedded service per test file: a real SQLite file in a temp dir, a manual clock, `app.inject`.
+ * The worker loop is not started: tests drive the engine (releaseDue, expire, dispatchDue) themselves.
+ */
 export interface Harness {
   app: FastifyInstance;
   store: KyselyStore;
@@ -31,6 +34,8 @@ export interface Harness {
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
   login(email: string, role?: Role): Promise<{ authorization: string }>;
   userId(email: string): Promise<string>;
+  /** Stops everything and starts again over the same database file (a process restart). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,70 +45,84 @@ export interface HarnessOptions {
   room?: Partial<Omit<WaitingRoomOptions, "store" | "clock" | "keys">>;
 }
 
+const SECRET = "test-secret-key-that-is-long-enough-0123456789";
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
-  const store = openSqliteStore(path.join(dir, "anteroom.db"));
-  await store.migrate();
   const clock = new ManualClock(Date.now());
-  const keys = deriveKeys("test-secret-key-that-is-long-enough-0123456789");
-  const auth = new AuthService({
-    store,
-    clock,
-    signingKey: keys.adminJwt,
-    tokenTtlSeconds: 3600,
-    throttle: options.throttle ?? new LoginThrottle(clock),
-  });
-  const room = await createWaitingRoom({
-    store,
-    clock,
-    keys,
-    logger: pino({ level: "silent" }),
-    allowPrivateCallbacks: options.allowPrivateCallbacks ?? true,
-    issuer: "anteroom-test",
-    ...options.room,
-  });
-  await room.prepare();
-  const app = await buildApp({
-    store,
-    clock,
-    keys,
-    auth,
-    room,
-    allowPrivateCallbacks: options.allowPrivateCallbacks ?? true,
-    readiness: [{ name: "record", check: () => store.ping() }],
-  });
-  const tokens = new Map<string, string>();
+  const keys = deriveKeys(SECRET);
+  const allowPrivateCallbacks = options.allowPrivateCallbacks ?? true;
+
+  async function build(): Promise<{ store: KyselyStore; room: WaitingRoom; app: FastifyInstance }> {
+    const store = openSqliteStore(path.join(dir, "anteroom.db"));
+    await store.migrate();
+    const auth = new AuthService({
+      store,
+      clock,
+      signingKey: keys.adminJwt,
+      tokenTtlSeconds: 3600,
+      throttle: options.throttle ?? new LoginThrottle(clock),
+    });
+    const room = await createWaitingRoom({
+      store,
+      clock,
+      keys,
+      logger: pino({ level: "silent" }),
+      allowPrivateCallbacks,
+      issuer: "anteroom-test",
+      ...options.room,
+    });
+    await room.prepare();
+    const app = await buildApp({
+      store,
+      clock,
+      keys,
+      auth,
+      room,
+      allowPrivateCallbacks,
+      readiness: [{ name: "record", check: () => store.ping() }],
+    });
+    return { store, room, app };
+  }
+
+  // Bearer tokens by email, with the (manual) time they were issued: tests move the clock by hours.
+  const tokens = new Map<string, { token: string; issuedAt: number }>();
+  const built = await build();
   const harness: Harness = {
-    app,
-    store,
+    ...built,
     clock,
     keys,
     dir,
-    room,
     async login(email, role = "admin") {
-      let token = tokens.get(email);
-      if (token === undefined) {
-        await ensureUser({ store, clock }, { email, password: PASSWORD, role });
-        const response = await app.inject({
+      let token = tokens.get(email)?.token;
+      if (token === undefined || clock.now() - (tokens.get(email)?.issuedAt ?? 0) > 1_800_000) {
+        await ensureUser({ store: harness.store, clock }, { email, password: PASSWORD, role });
+        const response = await harness.app.inject({
           method: "POST",
           url: "/auth/token",
           payload: { grant_type: "password", username: email, password: PASSWORD },
         });
         if (response.statusCode !== 200) throw new Error(`login failed: ${response.body}`);
         token = response.json<{ access_token: string }>().access_token;
-        tokens.set(email, token);
+        tokens.set(email, { token, issuedAt: clock.now() });
       }
       return { authorization: `Bearer ${token}` };
     },
     async userId(email) {
-      const user = await store.users.findByEmail(email);
+      const user = await harness.store.users.findByEmail(email);
       if (user === undefined) throw new Error(`no user ${email}`);
       return user.id;
     },
+    async restart() {
+      await harness.app.close();
+      await harness.room.close();
+      await harness.store.close();
+      Object.assign(harness, await build());
+    },
     async close() {
-      await app.close();
-      await room.close();
-      await store.close();
+      await harness.app.close();
+      await harness.room.close();
+      await harness.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -118,3 +137,75 @@ export const appBody = (name = "Shop") => ({
   domain: "shop.example.com",
   callback_url: "http://127.0.0.1:9/callback",
 });
+
+/** An application and a queue in it, created through the admin API. */
+export async function createSite(
+  h: Harness,
+  queue: Json = {},
+  application: Json = {},
+): Promise<{ appId: string; apiKey: string; webhookSecret: string; queueId: string }> {
+  const admin = await h.login("admin@example.com");
+  const app = await h.app.inject({
+    method: "POST",
+    url: "/applications/",
+    headers: admin,
+    payload: { ...appBody(), ...application },
+  });
+  if (app.statusCode !== 201) throw new Error(`create application: ${app.body}`);
+  const {
+    id: appId,
+    api_key: apiKey,
+    webhook_secret: webhookSecret,
+  } = app.json<{
+    id: string;
+    api_key: string;
+    webhook_secret: string;
+  }>();
+  const created = await h.app.inject({
+    method: "POST",
+    url: "/queues/",
+    headers: admin,
+    payload: { application_id: appId, name: "Main", max_users_per_minute: 60, ...queue },
+  });
+  if (created.statusCode !== 201) throw new Error(`create queue: ${created.body}`);
+  await h.room.engine.refresh();
+  return { appId, apiKey, webhookSecret, queueId: created.json<{ id: string }>().id };
+}
+
+export interface JoinBody {
+  token: string;
+  status: string;
+  position: number | null;
+  users_ahead: number | null;
+  estimated_wait_seconds: number | null;
+  queue_size: number;
+  poll_after_seconds: number | null;
+  access_token?: string;
+  redirect_url?: string;
+}
+
+export async function join(
+  h: Harness,
+  apiKey: string,
+  queueId: string,
+  visitorId: string,
+): Promise<JoinBody> {
+  const response = await h.app.inject({
+    method: "POST",
+    url: "/join",
+    headers: { "x-api-key": apiKey },
+    payload: { queue_id: queueId, visitor_id: visitorId },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`join ${visitorId}: ${response.statusCode} ${response.body}`);
+  return response.json<JoinBody>();
+}
+
+export async function status(h: Harness, token: string): Promise<JoinBody> {
+  const response = await h.app.inject({
+    method: "GET",
+    url: `/queue_status?token=${encodeURIComponent(token)}`,
+  });
+  if (response.statusCode !== 200) throw new Error(`status: ${response.statusCode} ${response.body}`);
+  return response.json<JoinBody>();
+}

@@ -47,6 +47,10 @@ export function apiKeyOf(request: FastifyRequest): string | undefined {
   return typeof header === "string" && header.length > 0 ? header : undefined;
 }
 
+function tokenInBody(body: unknown): unknown {
+  return typeof body === "object" && body !== null ? (body as { token?: unknown }).token : undefined;
+}
+
 const tags = ["visitors"];
 const config = { hotPath: true, cors: true };
 
@@ -92,12 +96,12 @@ export function visitorRoutes(visitors: VisitorService): FastifyPluginAsyncTypeb
         schema: {
           tags,
           summary: "Give up the place; visitors behind move up",
+          description: "The token goes in the query string (seed) or in a JSON body `{token}`.",
           querystring: TokenQuery,
-          body: Type.Optional(Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) })),
           response: { 200: VisitorStatusSchema, ...errorResponses(401, 404) },
         },
       },
-      async (request) => visitors.cancel(request.query.token ?? request.body?.token),
+      async (request) => visitors.cancel(request.query.token ?? tokenInBody(request.body)),
     );
   };
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
+import { ACTIVE_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
 import type { Database } from "../schema.js";
 import type { JoinOutcome, JoinRequest, Ticket, TicketRepository } from "../types.js";
 import { newId } from "./util.js";
@@ -180,7 +181,9 @@ async function joinQueue(
   const inserted = await trx
     .insertInto("tickets")
     .values(rows)
-    .onConflict((oc) => oc.columns(["queue_id", "visitor_id"]).where("status", "in", ACTIVE).doNothing())
+    .onConflict((oc) =>
+      oc.columns(["queue_id", "visitor_id"]).where(sql.raw<boolean>(ACTIVE_TICKET_PREDICATE)).doNothing(),
+    )
     .returning("id")
     .execute();
   const insertedIds = new Set(inserted.map((row) => row.id));

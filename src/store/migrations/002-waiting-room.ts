@@ -1,5 +1,8 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type SqlBool, sql } from "kysely";
 import type { MigrationFactory } from "./index.js";
+
+/** Partial-index predicate of "active" tickets; an ON CONFLICT target must repeat it word for word. */
+export const ACTIVE_TICKET_PREDICATE = "status in ('waiting', 'released')";
 
 /** Visitors (tickets), release rate state, the callback outbox and dead letters, admission signing keys. */
 export const waitingRoom: MigrationFactory = (t) => ({
@@ -40,7 +43,7 @@ export const waitingRoom: MigrationFactory = (t) => ({
       .on("tickets")
       .columns(["queue_id", "visitor_id"])
       .unique()
-      .where(sql.ref("status"), "in", ["waiting", "released"])
+      .where(sql.raw<SqlBool>(ACTIVE_TICKET_PREDICATE))
       .execute();
     await db.schema
       .createIndex("tickets_queue_status_seq_idx")

@@ -1,0 +1,196 @@
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+async function joinMany(apiKey: string, queueId: string, prefix: string, count: number): Promise<JoinBody[]> {
+  const joined: JoinBody[] = [];
+  for (let start = 0; start < count; start += 200) {
+    const batch = Array.from({ length: Math.min(200, count - start) }, (_, i) =>
+      join(h, apiKey, queueId, `${prefix}-${start + i}`),
+    );
+    joined.push(...(await Promise.all(batch)));
+  }
+  return joined;
+}
+
+async function releasedIn(queueId: string) {
+  return h.store.db
+    .selectFrom("tickets")
+    .select(["visitor_id", "seq", "released_at"])
+    .where("queue_id", "=", queueId)
+    .where("status", "in", ["released", "expired"])
+    .where("released_at", "is not", null)
+    .orderBy("released_at")
+    .orderBy("seq")
+    .execute();
+}
+
+describe("release", () => {
+  it("releases in join order (FIFO), with an admission JWT that verifies against /.well-known/jwks.json", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60, admission_ttl_seconds: 900 });
+    const visitors = await joinMany(site.apiKey, site.queueId, "fifo", 5);
+    for (let i = 0; i < 5; i++) {
+      await h.room.engine.releaseDue();
+      h.clock.advance(1000);
+    }
+    const released = await releasedIn(site.queueId);
+    expect(released.map((row) => row.visitor_id)).toEqual(["fifo-0", "fifo-1", "fifo-2", "fifo-3", "fifo-4"]);
+
+    const first = visitors[0];
+    if (first === undefined) throw new Error("no visitor");
+    const body = await status(h, first.token);
+    expect(body).toMatchObject({ status: "released", position: null, poll_after_seconds: null });
+    const accessToken = body.access_token ?? "";
+    expect(body.redirect_url).toBe(`https://shop.example.com/?anteroom_token=${accessToken}`);
+
+    const jwks = (await h.app.inject({ method: "GET", url: "/.well-known/jwks.json" })).json();
+    const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(jwks), {
+      issuer: "anteroom-test",
+      audience: site.queueId,
+      currentDate: new Date(h.clock.now()),
+    });
+    expect(protectedHeader.alg).toBe("EdDSA");
+    expect(protectedHeader.kid).toEqual(expect.any(String));
+    expect(payload).toMatchObject({ sub: "fifo-0", aud: site.queueId, iss: "anteroom-test" });
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(payload.exp).toBe((payload.iat ?? 0) + 900);
+    expect(payload.nbf).toBe(payload.iat);
+  });
+
+  it("keeps the configured rate: never more than rate + 1 in any 60 s, within 1% over 10 minutes", async () => {
+    // A harness of its own, so other tests' queues do not add work to each of the ~4000 ticks.
+    const outer = h;
+    h = await startHarness();
+    try {
+      await checkRate();
+    } finally {
+      await h.close();
+      h = outer;
+    }
+  });
+
+  async function checkRate(): Promise<void> {
+    const rate = 120;
+    const site = await createSite(h, { max_users_per_minute: rate });
+    await joinMany(site.apiKey, site.queueId, "rate", rate * 10 + 60);
+    const start = h.clock.now();
+    let seed = 42;
+    while (h.clock.now() < start + 600_000) {
+      await h.room.engine.releaseDue();
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      h.clock.advance(20 + Math.floor((seed / 2147483648) * 230)); // ticks 20-250 ms apart, like the loop's
+    }
+    const times = (await releasedIn(site.queueId)).map((row) => Date.parse(row.released_at ?? ""));
+    let worst = 0;
+    for (let lo = 0, hi = 0; hi < times.length; hi++) {
+      while ((times[hi] ?? 0) - (times[lo] ?? 0) >= 60_000) lo++;
+      worst = Math.max(worst, hi - lo + 1);
+    }
+    expect(worst).toBeLessThanOrEqual(rate + 1);
+    expect(Math.abs(times.length - rate * 10)).toBeLessThanOrEqual(rate * 10 * 0.01);
+  }
+
+  it("estimates the wait from the measured rate, not only the configured one", async () => {
+    // The queue allows 120 a minute, but its application's shared intake lets only 30 a minute through.
+    const site = await createSite(h, { max_users_per_minute: 120 }, { max_users_per_minute: 30 });
+    const visitors = await joinMany(site.apiKey, site.queueId, "eta", 200);
+    for (let elapsed = 0; elapsed < 120_000; elapsed += 250) {
+      await h.room.engine.releaseDue();
+      h.clock.advance(250);
+    }
+    const last = visitors.at(-1);
+    if (last === undefined) throw new Error("no visitor");
+    const body = await status(h, last.token);
+    const position = body.position ?? 0;
+    expect(position).toBe(200 - 60);
+    // At the measured 30 a minute, not the queue's 120: about two seconds a place.
+    expect(body.estimated_wait_seconds).toBeGreaterThan(position * 1.8);
+    expect(body.estimated_wait_seconds).toBeLessThan(position * 2.2);
+  });
+});
+
+describe("priority and shared application intake", () => {
+  it("serves the higher-priority queue first from the shared intake, each within its own rate", async () => {
+    const site = await createSite(
+      h,
+      { max_users_per_minute: 60, priority: 10, name: "VIP" },
+      { max_users_per_minute: 60 },
+    );
+    const admin = await h.login("admin@example.com");
+    const low = await h.app.inject({
+      method: "POST",
+      url: "/queues/",
+      headers: admin,
+      payload: { application_id: site.appId, name: "General", max_users_per_minute: 60, priority: 1 },
+    });
+    const lowId = low.json<{ id: string }>().id;
+    await h.room.engine.refresh();
+    await joinMany(site.apiKey, site.queueId, "vip", 30);
+    await joinMany(site.apiKey, lowId, "general", 100);
+    for (let elapsed = 0; elapsed < 60_000; elapsed += 100) {
+      await h.room.engine.releaseDue();
+      h.clock.advance(100);
+    }
+    // One minute at 60 a minute: the VIP queue's 30 go first, the rest of the intake goes to General.
+    const vip = (await releasedIn(site.queueId)).length;
+    const general = (await releasedIn(lowId)).length;
+    expect(vip).toBe(30);
+    expect(general).toBeGreaterThanOrEqual(29);
+    expect(vip + general).toBeLessThanOrEqual(61);
+    const firstGeneral = (await releasedIn(lowId))[0];
+    const lastVip = (await releasedIn(site.queueId)).at(-1);
+    expect(Date.parse(firstGeneral?.released_at ?? "")).toBeGreaterThan(
+      Date.parse(lastVip?.released_at ?? ""),
+    );
+  });
+
+  it("without a shared intake, queues release at their own rates independently", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60, priority: 10 });
+    const admin = await h.login("admin@example.com");
+    const other = await h.app.inject({
+      method: "POST",
+      url: "/queues/",
+      headers: admin,
+      payload: { application_id: site.appId, name: "Other", max_users_per_minute: 30, priority: 1 },
+    });
+    const otherId = other.json<{ id: string }>().id;
+    await h.room.engine.refresh();
+    await joinMany(site.apiKey, site.queueId, "ind-a", 100);
+    await joinMany(site.apiKey, otherId, "ind-b", 100);
+    for (let elapsed = 0; elapsed < 60_000; elapsed += 100) {
+      await h.room.engine.releaseDue();
+      h.clock.advance(100);
+    }
+    expect((await releasedIn(site.queueId)).length).toBeGreaterThanOrEqual(60);
+    expect((await releasedIn(site.queueId)).length).toBeLessThanOrEqual(61);
+    expect((await releasedIn(otherId)).length).toBeGreaterThanOrEqual(30);
+    expect((await releasedIn(otherId)).length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe("restart", () => {
+  it("keeps every waiting visitor's position and every released visitor's admission", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    const visitors = await joinMany(site.apiKey, site.queueId, "restart", 50);
+    await h.room.engine.releaseDue();
+    const second = visitors[1];
+    const first = visitors[0];
+    if (first === undefined || second === undefined) throw new Error("no visitors");
+    await h.app.inject({ method: "POST", url: `/cancel?token=${second.token}` });
+    const before = await Promise.all(visitors.map((visitor) => status(h, visitor.token)));
+    await h.restart();
+    const after = await Promise.all(visitors.map((visitor) => status(h, visitor.token)));
+    expect(after.map((body) => [body.status, body.position])).toEqual(
+      before.map((body) => [body.status, body.position]),
+    );
+    expect(after[0]?.access_token).toBe(before[0]?.access_token);
+    expect(after[2]?.position).toBe(1);
+    expect(after.at(-1)?.position).toBe(48);
+  });
+});
