@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import formbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
 import type { AdminDeps } from "./domain/applications.js";
 import type { AuthService } from "./domain/auth.js";
+import { fastStatusHandler } from "./http/fast-status.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
 import { registerVisitorCors } from "./http/plugins/cors.js";
 import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
-import { registerRequestLog } from "./http/plugins/request-log.js";
+import { registerRequestContext } from "./http/plugins/request-context.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
@@ -31,18 +34,41 @@ export interface AppDeps extends AdminDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+// Request ids: a random per-process prefix and a counter, unique across processes and cheap to make.
+const ID_PREFIX = randomUUID().slice(0, 8);
+let requestCount = 0;
+function nextRequestId(): string {
+  requestCount += 1;
+  return `${ID_PREFIX}-${requestCount.toString(36)}`;
+}
 
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const fastStatus = fastStatusHandler({
+    visitors: deps.room.visitors,
+    metrics: deps.room.metrics,
+    logger: deps.logger as Logger | undefined,
+    nextRequestId,
+  });
   const app = Fastify({
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!fastStatus(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new LogController({ disableRequestLogging: true }),
+    // One logger for all requests: creating a child per request costs more than the visitor path itself.
+    childLoggerFactory: (logger) => logger,
     trustProxy: deps.trustProxy ?? false,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
     genReqId: (request) => {
       const incoming = request.headers["x-request-id"];
-      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      if (typeof incoming === "string" && REQUEST_ID.test(incoming)) return incoming;
+      return nextRequestId();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -50,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerValidation(app);
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
-  registerRequestLog(app, deps.room.metrics);
+  registerRequestContext(app, deps.room.metrics);
   await app.register(formbody);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 

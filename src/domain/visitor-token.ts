@@ -15,6 +15,8 @@ const MAC = 16;
 const LENGTH = BODY + MAC;
 const ENCODED_LENGTH = Math.ceil((LENGTH * 4) / 3);
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]+$/;
+/** Queue ids seen in tokens, by their 16 raw bytes: a poll then formats no UUID. Bounded by live queues. */
+const MAX_CACHED_QUEUES = 10_000;
 
 export interface VisitorTicketRef {
   queueId: string;
@@ -31,7 +33,20 @@ function uuidString(bytes: Buffer, offset: number): string {
 }
 
 export class VisitorTokens {
+  private readonly queueIds = new Map<string, string>();
+
   constructor(private readonly key: Buffer) {}
+
+  private queueIdOf(bytes: Buffer): string {
+    const raw = bytes.toString("latin1", 1, 17);
+    let id = this.queueIds.get(raw);
+    if (id === undefined) {
+      id = uuidString(bytes, 1);
+      if (this.queueIds.size >= MAX_CACHED_QUEUES) this.queueIds.clear();
+      this.queueIds.set(raw, id);
+    }
+    return id;
+  }
 
   private mac(body: Buffer): Buffer {
     return createHmac("sha256", this.key).update(body).digest().subarray(0, MAC);
@@ -54,6 +69,6 @@ export class VisitorTokens {
     if (bytes.length !== LENGTH || bytes[0] !== VERSION) return undefined;
     const expected = this.mac(bytes.subarray(0, BODY));
     if (!timingSafeEqual(expected, bytes.subarray(BODY))) return undefined;
-    return { queueId: uuidString(bytes, 1), seq: bytes.readUIntBE(17, 6) };
+    return { queueId: this.queueIdOf(bytes), seq: bytes.readUIntBE(17, 6) };
   }
 }

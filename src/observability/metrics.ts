@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { QueueMode } from "../store/types.js";
+import { HttpDurations } from "./http-durations.js";
 
 /**
  * Prometheus metrics with the seed's names. Labels come from fixed sets, except `queue`, which is a queue
@@ -20,7 +21,7 @@ export class Metrics {
   readonly callbackFailure: Counter<"queue" | "final">;
   readonly callbackDuration: Histogram<"queue">;
   readonly queueSize: Gauge<"queue" | "mode">;
-  readonly httpDuration: Histogram<"method" | "route" | "status_code">;
+  readonly httpDuration = new HttpDurations();
 
   constructor(
     private readonly maxQueues = 500,
@@ -76,14 +77,16 @@ export class Metrics {
       labelNames: ["queue", "mode"],
       registers,
     });
-    this.httpDuration = new Histogram({
-      name: "http_request_duration_seconds",
-      help: "HTTP request durations by route pattern",
-      labelNames: ["method", "route", "status_code"],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "anteroom_" });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The whole exposition: the registry's metrics and the hand-kept HTTP histogram. */
+  async render(): Promise<string> {
+    return `${await this.registry.metrics()}\n${this.httpDuration.render()}`;
   }
 
   /** The `queue` label for a queue id, within the cardinality budget. */

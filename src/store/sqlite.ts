@@ -4,6 +4,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "./kysely/store.js";
 import type { Database } from "./schema.js";
+import { SqliteTicketRepository } from "./sqlite-tickets.js";
 
 /**
  * The embedded record: one SQLite file, WAL journal, fsync at every commit (synchronous=FULL) so an
@@ -17,5 +18,5 @@ export function openSqliteStore(file: string): KyselyStore {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyStore(db, "sqlite");
+  return new KyselyStore(db, "sqlite", async () => {}, new SqliteTicketRepository(db, database));
 }

@@ -1,17 +1,13 @@
 import type { FastifyInstance } from "fastify";
 
 /**
- * Cross-origin access for the visitor routes: a site's pages poll the waiting room from the site's own
- * origin. No cookies are involved (the token travels in the URL), so any origin may call them.
+ * Preflight answers for the visitor routes: a site's pages call the waiting room from the site's own
+ * origin. No cookies are involved (the token travels in the URL), so any origin may call them. The
+ * headers of the actual responses are set in request-context.ts.
  */
 const ALLOW_HEADERS = "content-type, x-api-key, app_api_key, x-request-id";
 
 export function registerVisitorCors(app: FastifyInstance, paths: readonly string[]): void {
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.config?.cors !== true) return;
-    reply.header("access-control-allow-origin", "*");
-    reply.header("access-control-expose-headers", "x-request-id, retry-after");
-  });
   for (const path of paths) {
     app.options(path, { schema: { hide: true } }, async (_request, reply) =>
       reply
@@ -22,12 +18,5 @@ export function registerVisitorCors(app: FastifyInstance, paths: readonly string
         .header("access-control-max-age", "86400")
         .send(),
     );
-  }
-}
-
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** Visitor routes callable from any origin. */
-    cors?: boolean;
   }
 }

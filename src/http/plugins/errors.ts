@@ -49,25 +49,30 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
   return new AppError("internal_error", "an unexpected error occurred; it has been logged");
 }
 
+/** The one error body: `{error: {code, message, request_id, field?}}`. */
+export function errorBody(appError: AppError, requestId: string) {
+  return {
+    error: {
+      code: appError.code,
+      message: appError.message,
+      request_id: requestId,
+      ...(appError.extra.field === undefined ? {} : { field: appError.extra.field }),
+    },
+  };
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, appError: AppError): FastifyReply {
   if (appError.extra.retryAfterSeconds !== undefined) {
     reply.header("retry-after", String(appError.extra.retryAfterSeconds));
   }
-  return reply.status(appError.status).send({
-    error: {
-      code: appError.code,
-      message: appError.message,
-      request_id: request.id,
-      ...(appError.extra.field === undefined ? {} : { field: appError.extra.field }),
-    },
-  });
+  return reply.status(appError.status).send(errorBody(appError, request.id));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500 && appError.code === "internal_error") {
-      request.log.error({ err: error }, "unhandled error");
+      request.log.error({ err: error, reqId: request.id }, "unhandled error");
     }
     return sendError(request, reply, appError);
   });

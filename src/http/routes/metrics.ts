@@ -5,8 +5,8 @@ import type { Metrics } from "../../observability/metrics.js";
 export function metricsRoute(metrics: Metrics): FastifyPluginAsync {
   return async (app) => {
     app.get("/metrics", { schema: { tags: ["operations"], hide: true } }, async (_request, reply) => {
-      reply.header("content-type", metrics.registry.contentType);
-      return metrics.registry.metrics();
+      reply.header("content-type", metrics.contentType);
+      return metrics.render();
     });
   };
 }

@@ -1,4 +1,5 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
+import { WAITING_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
 import type { Database } from "../schema.js";
 import type { Dialect, ReleaseRepository, ReleaseRequest, ReleaseResult, Ticket } from "../types.js";
 
@@ -62,7 +63,7 @@ export class KyselyReleaseRepository implements ReleaseRepository {
           .selectFrom("tickets")
           .selectAll()
           .where("queue_id", "=", queueId)
-          .where("status", "=", "waiting")
+          .where(sql.raw<boolean>(WAITING_TICKET_PREDICATE))
           .orderBy("seq")
           .limit(count)
           .$if(postgres, (q) => q.forUpdate())

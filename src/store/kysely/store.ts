@@ -1,7 +1,7 @@
 import { type Kysely, Migrator, sql } from "kysely";
 import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
-import type { Dialect, Store } from "../types.js";
+import type { Dialect, Store, TicketRepository } from "../types.js";
 import { KyselyApplicationRepository } from "./applications.js";
 import { KyselyOutboxRepository } from "./outbox.js";
 import { KyselyQueueRepository } from "./queues.js";
@@ -15,7 +15,7 @@ export class KyselyStore implements Store {
   readonly users: KyselyUserRepository;
   readonly applications: KyselyApplicationRepository;
   readonly queues: KyselyQueueRepository;
-  readonly tickets: KyselyTicketRepository;
+  readonly tickets: TicketRepository;
   readonly releases: KyselyReleaseRepository;
   readonly outbox: KyselyOutboxRepository;
   readonly signingKeys: KyselySigningKeyRepository;
@@ -24,11 +24,12 @@ export class KyselyStore implements Store {
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     private readonly onClose: () => Promise<void> = async () => {},
+    tickets?: TicketRepository,
   ) {
     this.users = new KyselyUserRepository(db);
     this.applications = new KyselyApplicationRepository(db);
     this.queues = new KyselyQueueRepository(db);
-    this.tickets = new KyselyTicketRepository(db);
+    this.tickets = tickets ?? new KyselyTicketRepository(db);
     this.releases = new KyselyReleaseRepository(db, dialect);
     this.outbox = new KyselyOutboxRepository(db, dialect);
     this.signingKeys = new KyselySigningKeyRepository(db);

@@ -1,13 +1,14 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import { ACTIVE_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
+import { ACTIVE_TICKET_PREDICATE, WAITING_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
 import type { Database } from "../schema.js";
 import type { JoinOutcome, JoinRequest, Ticket, TicketRepository } from "../types.js";
-import { newId } from "./util.js";
+import { newTimeOrderedId } from "./util.js";
 
-const ACTIVE = ["waiting", "released"] as const;
+const active = sql.raw<boolean>(ACTIVE_TICKET_PREDICATE);
+const waiting = sql.raw<boolean>(WAITING_TICKET_PREDICATE);
 
 export class KyselyTicketRepository implements TicketRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(protected readonly db: Kysely<Database>) {}
 
   async joinBatch(requests: readonly JoinRequest[], now: string): Promise<JoinOutcome[]> {
     const byQueue = new Map<string, Set<string>>();
@@ -55,7 +56,7 @@ export class KyselyTicketRepository implements TicketRepository {
       .set({ status: "cancelled", ended_at: now, end_reason: "cancelled" })
       .where("queue_id", "=", queueId)
       .where("seq", "=", seq)
-      .where("status", "=", "waiting")
+      .where(waiting)
       .executeTakeFirst();
     const ticket = await this.findBySeq(queueId, seq);
     return ticket === undefined ? undefined : { ticket, cancelled: Number(result.numUpdatedRows) > 0 };
@@ -68,7 +69,7 @@ export class KyselyTicketRepository implements TicketRepository {
       .set({ status: "expired", ended_at: now, end_reason: "abandoned" })
       .where("queue_id", "=", queueId)
       .where("seq", "in", seqs)
-      .where("status", "=", "waiting")
+      .where(waiting)
       .returning("seq")
       .execute();
     return rows.map((row) => row.seq);
@@ -105,7 +106,7 @@ export class KyselyTicketRepository implements TicketRepository {
       .selectFrom("tickets")
       .select((eb) => eb.fn.countAll().as("count"))
       .where("queue_id", "=", queueId)
-      .where("status", "=", "waiting")
+      .where(waiting)
       .where("seq", "<", seq)
       .executeTakeFirst();
     return Number(row?.count ?? 0);
@@ -116,7 +117,7 @@ export class KyselyTicketRepository implements TicketRepository {
       .selectFrom("tickets")
       .selectAll()
       .where("queue_id", "=", queueId)
-      .where("status", "in", ACTIVE)
+      .where(active)
       .where("seq", ">", afterSeq)
       .orderBy("seq")
       .limit(limit)
@@ -140,7 +141,7 @@ async function joinQueue(
           .selectAll()
           .where("queue_id", "=", queueId)
           .where("visitor_id", "in", ids)
-          .where("status", "in", ACTIVE)
+          .where(active)
           .execute();
   for (const ticket of await findActive(visitorIds))
     outcomes.set(ticket.visitor_id, { kind: "existing", ticket });
@@ -166,7 +167,7 @@ async function joinQueue(
   if (fresh.length === 0) return outcomes;
   const first = Number(reserved.next_seq) - fresh.length + 1;
   const rows: Ticket[] = fresh.map((visitorId, i) => ({
-    id: newId(),
+    id: newTimeOrderedId(),
     queue_id: queueId,
     seq: first + i,
     visitor_id: visitorId,

@@ -1,8 +1,12 @@
 import { type Kysely, type SqlBool, sql } from "kysely";
 import type { MigrationFactory } from "./index.js";
 
-/** Partial-index predicate of "active" tickets; an ON CONFLICT target must repeat it word for word. */
+/**
+ * Predicates of the two partial indexes on tickets. Queries repeat them word for word, as literals: an
+ * ON CONFLICT target must, and SQLite only uses a partial index when the query states its predicate.
+ */
 export const ACTIVE_TICKET_PREDICATE = "status in ('waiting', 'released')";
+export const WAITING_TICKET_PREDICATE = "status = 'waiting'";
 
 /** Visitors (tickets), release rate state, the callback outbox and dead letters, admission signing keys. */
 export const waitingRoom: MigrationFactory = (t) => ({
@@ -45,10 +49,12 @@ export const waitingRoom: MigrationFactory = (t) => ({
       .unique()
       .where(sql.raw<SqlBool>(ACTIVE_TICKET_PREDICATE))
       .execute();
+    // The line itself: waiting tickets of a queue in ticket order (release picks the front, fallbacks count).
     await db.schema
-      .createIndex("tickets_queue_status_seq_idx")
+      .createIndex("tickets_waiting_idx")
       .on("tickets")
-      .columns(["queue_id", "status", "seq"])
+      .columns(["queue_id", "seq"])
+      .where(sql.raw<SqlBool>(WAITING_TICKET_PREDICATE))
       .execute();
 
     await db.schema
