@@ -52,8 +52,19 @@ export interface QueueIndex {
   unseen(queueId: string, cutoff: number, limit: number): Promise<number[]>;
   /** Forgets released and terminal entries older than `cutoff` (ms); they fall back to the record. */
   prune(queueId: string, cutoff: number): Promise<void>;
-  /** Empties a queue before a rebuild re-adds the record's active tickets (heartbeats start afresh). */
+  /** Empties a queue (a full rebuild in a single process starts from nothing). */
   reset(queueId: string): Promise<void>;
+  /**
+   * Rebuild: re-adds the record's waiting tickets (heartbeat now) without disturbing entries already
+   * there, and skipping any the index knows have ended meanwhile. Safe while joins keep arriving.
+   */
+  restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
+  /** Marks a queue's rebuild complete: until then a poll of a ticket the index lacks says "unknown". */
+  markLoaded(queueId: string): Promise<void>;
+  /** Whether the queue has been (re)built since the index was last emptied (e.g. Redis flushed). */
+  isLoaded(queueId: string): Promise<boolean>;
+  /** Waiting seqs greater than `afterSeq`, ascending, up to `limit` (the reconciler compares pages). */
+  waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]>;
   /** Forgets a queue entirely (deleted). */
   drop(queueId: string): Promise<void>;
   close(): Promise<void>;

@@ -317,3 +317,15 @@ describe("WaitingLine against a reference model", () => {
     );
   });
 });
+
+describe("after (paging)", () => {
+  it("pages through members in order from any point", () => {
+    const line = new WaitingLine();
+    for (const seq of [1, 2, 4095, 4096, 4097, 9000, 20_000]) line.add(seq, 10);
+    line.remove(2);
+    expect(line.after(0, 3)).toEqual([1, 4095, 4096]);
+    expect(line.after(4096, 10)).toEqual([4097, 9000, 20_000]);
+    expect(line.after(20_000, 10)).toEqual([]);
+    expect(line.after(1, 0)).toEqual([]);
+  });
+});

@@ -135,6 +135,24 @@ export class MemoryQueueIndex implements QueueIndex {
     this.queues.delete(queueId);
   }
 
+  async restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
+    const queue = this.state(queueId);
+    for (const seq of seqs) {
+      if (!queue.ended.has(seq) && !queue.released.has(seq)) queue.line.add(seq, seconds(now));
+    }
+  }
+
+  // One process holds the whole index and builds it before serving: it is always loaded.
+  async markLoaded(): Promise<void> {}
+
+  async isLoaded(): Promise<boolean> {
+    return true;
+  }
+
+  async waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]> {
+    return this.queues.get(queueId)?.line.after(afterSeq, limit) ?? [];
+  }
+
   async drop(queueId: string): Promise<void> {
     this.queues.delete(queueId);
   }

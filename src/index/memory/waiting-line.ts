@@ -151,6 +151,11 @@ export class WaitingLine {
     return this.#collect(limit, cutoff);
   }
 
+  /** Up to `limit` members greater than `seq`, ascending (paging through the line). */
+  after(seq: number, limit: number): number[] {
+    return this.#collect(limit, Number.POSITIVE_INFINITY, seq);
+  }
+
   /** Estimated bytes held, counting V8 per-array overhead; tracks measured heap growth within a few %. */
   memoryBytes(): number {
     const live = this.#slots - this.#drained + (this.#spare === undefined ? 0 : 1);
@@ -165,8 +170,8 @@ export class WaitingLine {
     );
   }
 
-  /** Ascending members with heartbeat < cutoff, up to limit; cutoff = +Infinity means every member. */
-  #collect(limit: number, cutoff: number): number[] {
+  /** Ascending members > after with heartbeat < cutoff, up to limit; cutoff = +Infinity means every member. */
+  #collect(limit: number, cutoff: number, after = 0): number[] {
     const out: number[] = [];
     const max = Math.min(Math.floor(limit), this.#size);
     if (!(max > 0) || !(cutoff > 0)) return out;
@@ -174,6 +179,7 @@ export class WaitingLine {
       const c = this.#chunks[s];
       if (c === undefined) continue;
       const base = (this.#keys[s] ?? 0) * CHUNK;
+      if (base + CHUNK <= after) continue;
       for (let w = 0; w < WORDS; w++) {
         let x = c[w] ?? 0;
         if (x === 0) continue;
@@ -181,7 +187,7 @@ export class WaitingLine {
         if (x === 0xffffffff) {
           // Dense queues are mostly full words: a plain loop beats peeling bits one at a time.
           for (let b = 0; b < 32; b++) {
-            if ((c[WORDS + at + b] ?? 0) < cutoff) {
+            if ((c[WORDS + at + b] ?? 0) < cutoff && base + at + b > after) {
               out.push(base + at + b);
               if (out.length === max) return out;
             }
@@ -192,7 +198,7 @@ export class WaitingLine {
           const t = x & -x;
           const b = 31 - Math.clz32(t);
           x ^= t;
-          if ((c[WORDS + at + b] ?? 0) < cutoff) {
+          if ((c[WORDS + at + b] ?? 0) < cutoff && base + at + b > after) {
             out.push(base + at + b);
             if (out.length === max) return out;
           }
