@@ -86,10 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(visitorRoutes(deps.room.visitors));
   await app.register(admissionRoutes(deps.room.visitors, deps.room.admission));
   await app.register(tokenRoute(deps.auth));
-  const adminDeps: AdminDeps = { ...deps, events: deps.room.events };
+  const adminDeps: AdminDeps = { ...deps, events: deps.room.events, queueIndex: deps.room.index };
   await app.register(async (admin) => {
     adminAuth(admin, deps.auth, adminDeps);
-    await admin.register(signingKeyRoutes(deps.room.admission));
+    await admin.register(signingKeyRoutes(deps.room.admission, deps.room.events));
     await admin.register(meRoute);
     await admin.register(applicationRoutes);
     await admin.register(queueRoutes);

@@ -5,6 +5,7 @@ import { ROLES } from "./domain/access.js";
 import { AppError } from "./domain/errors.js";
 import { ensureUser } from "./domain/users.js";
 import { createLogger } from "./observability/logger.js";
+import { runWorker } from "./production/worker.js";
 import { openRuntime } from "./start/runtime.js";
 import { serve } from "./start/server.js";
 import type { Role } from "./store/types.js";
@@ -13,6 +14,7 @@ const USAGE = `usage: anteroom <command>
 
 commands:
   serve                      run the HTTP API (embedded mode also runs the release worker in-process)
+  worker                     production mode: release, expiry, callbacks, index upkeep (any number of them)
   migrate                    apply pending database migrations and exit
   admin create-user --email <email> --role <admin|operator|viewer> (--password <pw> | --password-stdin)
                              create a user (idempotent by email)
@@ -75,6 +77,10 @@ export async function main(
     const config = parseConfig(env);
     if (command === "serve") {
       await serve(config);
+      return -1; // keeps running until a signal
+    }
+    if (command === "worker") {
+      await runWorker(config);
       return -1; // keeps running until a signal
     }
     if (command === "migrate") {

@@ -30,6 +30,10 @@ export interface Config {
   allowPrivateCallbacks: boolean;
   trustProxy: boolean;
   publicUrl: string | undefined;
+  /** `anteroom worker`: port of its /metrics, /healthz and /readyz. */
+  workerPort: number;
+  /** How long a worker owns a callback it is sending before another may take it over (a crashed worker). */
+  callbackLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -153,7 +157,22 @@ export function parseConfig(env: Env): Config {
     allowPrivateCallbacks: r.bool("ALLOW_PRIVATE_CALLBACKS"),
     trustProxy: r.bool("TRUST_PROXY"),
     publicUrl: r.url("PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
+    workerPort: r.int("WORKER_PORT", 9100, 0, 65535),
+    callbackLeaseSeconds: r.int("CALLBACK_LEASE_SECONDS", 60, 5, 3600),
   };
+  if (config.database.kind === "postgres") {
+    // Several API processes answer status polls from one shared index, and verify one another's tokens.
+    if (config.redisUrl === undefined) {
+      r.problems.push(
+        "REDIS_URL is required with a PostgreSQL DB_URL: API processes share the hot index in Redis (embedded mode keeps it in process)",
+      );
+    }
+    if (config.secretKey === undefined) {
+      r.problems.push(
+        "SECRET_KEY is required with a PostgreSQL DB_URL: every process must sign and verify with the same key",
+      );
+    }
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

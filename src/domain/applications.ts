@@ -20,6 +20,8 @@ export interface AdminDeps {
   keys: DerivedKeys;
   allowPrivateCallbacks: boolean;
   events?: ChangeEvents;
+  /** The hot index, told that a new queue is complete (empty) so it needs no rebuild before its first poll. */
+  queueIndex?: { markLoaded(queueId: string): Promise<void> };
 }
 
 export interface ApplicationInput {

@@ -6,9 +6,11 @@
 export interface ChangeEvents {
   applicationChanged(id: string): void;
   queueChanged(id: string): void;
+  /** The admission signing keys were rotated. */
+  keysChanged(): void;
 }
 
-export type ChangeListener = (change: { kind: "application" | "queue"; id: string }) => void;
+export type ChangeListener = (change: { kind: "application" | "queue" | "keys"; id: string }) => void;
 
 export class LocalChangeEvents implements ChangeEvents {
   private readonly listeners = new Set<ChangeListener>();
@@ -24,5 +26,9 @@ export class LocalChangeEvents implements ChangeEvents {
 
   queueChanged(id: string): void {
     for (const listener of this.listeners) listener({ kind: "queue", id });
+  }
+
+  keysChanged(): void {
+    for (const listener of this.listeners) listener({ kind: "keys", id: "" });
   }
 }

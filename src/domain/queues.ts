@@ -77,6 +77,7 @@ export class QueueService {
       },
       this.now(),
     );
+    await this.deps.queueIndex?.markLoaded(queue.id);
     this.deps.events?.queueChanged(queue.id);
     return queue;
   }

@@ -23,8 +23,11 @@ export type IndexedTicket =
       size: number;
     }
   | { state: "cancelled" | "expired"; size: number }
-  /** Not in the index (evicted terminal state, or an index still rebuilding): ask the record. */
-  | { state: "unknown"; size: number };
+  /**
+   * Not in the index: an evicted terminal state (ask the record), or, with `rebuilding`, a queue whose
+   * index is being refilled (its ranks are not yet exact).
+   */
+  | { state: "unknown"; size: number; rebuilding?: boolean };
 
 export interface ReleasedEntry {
   seq: number;
@@ -40,7 +43,7 @@ export interface QueueIndex {
   addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
   /** The ticket's state; for a waiting or released ticket this is also its heartbeat. */
   poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
-  /** Removes a waiting ticket (cancelled or expired); true if it was waiting. */
+  /** Records tickets as ended (cancelled or expired), removing them from the waiting or released sets. */
   end(queueId: string, seqs: readonly number[], state: "cancelled" | "expired", now: number): Promise<void>;
   markReleased(queueId: string, entries: readonly ReleasedEntry[], now: number): Promise<void>;
   /** A released visitor was seen by the site (admission check): true the first time. */

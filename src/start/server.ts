@@ -3,6 +3,7 @@ import { buildApp } from "../app.js";
 import type { Config } from "../config.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
+import { openSharedIndex, requireCurrentSchema } from "../production/shared-index.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openRuntime } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
@@ -12,12 +13,16 @@ export const VERSION = "0.1.0";
 
 /**
  * `anteroom serve`: the HTTP API, listening until SIGTERM/SIGINT, then a graceful stop. In embedded mode
- * it also rebuilds the hot index from the record and runs the worker loop in this process.
+ * it also rebuilds the hot index from the record and runs the worker loop in this process; with
+ * PostgreSQL it is an API process only, sharing the Redis index with other API processes and workers.
  */
 export async function serve(config: Config): Promise<FastifyInstance> {
-  const logger = createLogger(config.logLevel);
-  const runtime = await openRuntime(config, logger, { migrate: config.database.kind === "sqlite" });
+  const production = config.database.kind === "postgres";
+  const logger = createLogger(config.logLevel).child({ process: "api" });
+  const runtime = await openRuntime(config, logger, { migrate: !production });
+  if (production) await requireCurrentSchema(() => runtime.store.pendingMigrations());
   await bootstrapFirstAdmin(runtime);
+  const shared = production ? await openSharedIndex(config, logger, "api") : undefined;
   const room = await createWaitingRoom({
     store: runtime.store,
     clock: runtime.clock,
@@ -25,11 +30,18 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     logger,
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     issuer: config.publicUrl ?? "anteroom",
+    callbackLeaseMs: config.callbackLeaseSeconds * 1000,
     metrics: new Metrics(500, { defaultMetrics: true }),
+    ...(shared === undefined
+      ? {}
+      : { index: shared.index, events: { publish: shared.events, local: shared.events.local } }),
   });
-  const started = Date.now();
-  const loaded = await room.prepare();
-  logger.info({ tickets: loaded, ms: Date.now() - started }, "hot index rebuilt from the record");
+  if (shared === undefined) {
+    // Embedded: this process holds the index; rebuild it from the record before taking traffic.
+    const started = Date.now();
+    const loaded = await room.prepare();
+    logger.info({ tickets: loaded, ms: Date.now() - started }, "hot index rebuilt from the record");
+  }
   const app = await buildApp({
     store: runtime.store,
     clock: runtime.clock,
@@ -40,10 +52,20 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     logger,
     trustProxy: config.trustProxy,
     version: VERSION,
-    readiness: [{ name: "record", check: () => runtime.store.ping() }],
+    readiness: [{ name: "record", check: () => runtime.store.ping() }, ...(shared ? [shared.readiness] : [])],
   });
   await app.listen({ port: config.port, host: config.host });
-  room.loop.start();
+  // Embedded mode runs the worker in this process; in production `anteroom worker` processes do.
+  if (!production) room.loop.start();
+  // Another process may rotate the signing keys; the change event is the fast path, this the fallback.
+  const keysRefresh = production
+    ? setInterval(() => {
+        room.admission
+          .refresh()
+          .catch((error: unknown) => logger.warn({ err: error }, "could not reload signing keys"));
+      }, 60_000)
+    : undefined;
+  keysRefresh?.unref();
   logger.info(
     { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${config.port}`, docs: "/docs" },
     "anteroom is serving",
@@ -51,6 +73,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   onShutdownSignal(logger, () =>
     stopGracefully(app, async () => {
       await room.close();
+      await shared?.close();
       await runtime.close();
     }),
   );

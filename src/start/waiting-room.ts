@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { type CallbackSender, createCallbackSender } from "../callbacks/sender.js";
 import { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
-import { LocalChangeEvents } from "../domain/events.js";
+import { type ChangeEvents, LocalChangeEvents } from "../domain/events.js";
 import type { DerivedKeys } from "../domain/secrets.js";
 import { VisitorTokens } from "../domain/visitor-token.js";
 import { MemoryQueueIndex } from "../index/memory/memory-index.js";
@@ -32,6 +32,12 @@ export interface WaitingRoomOptions {
   random?: () => number;
   intervals?: LoopIntervals;
   callbackTimeoutMs?: number;
+  callbackLeaseMs?: number;
+  /**
+   * Where admin changes are published, and where this process hears them (the same local object in
+   * embedded mode; Redis pub/sub across processes in production).
+   */
+  events?: { publish: ChangeEvents; local: LocalChangeEvents };
 }
 
 /**
@@ -43,7 +49,8 @@ export interface WaitingRoom {
   tokens: VisitorTokens;
   admission: AdmissionKeys;
   metrics: Metrics;
-  events: LocalChangeEvents;
+  /** Publish admin changes here. */
+  events: ChangeEvents;
   visitors: VisitorService;
   engine: ReleaseEngine;
   dispatcher: CallbackDispatcher;
@@ -61,7 +68,8 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   await admission.init();
   const tokens = new VisitorTokens(keys.visitorToken);
   const directory = new VisitorDirectory(store, clock);
-  const events = new LocalChangeEvents();
+  const local = options.events?.local ?? new LocalChangeEvents();
+  const events = options.events?.publish ?? local;
   const engine = new ReleaseEngine({ store, index, admission, clock, metrics, logger });
   const sender =
     options.sender ??
@@ -78,9 +86,16 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     logger,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.callbackLeaseMs === undefined ? {} : { leaseMs: options.callbackLeaseMs }),
   });
   const loop = new WorkerLoop(engine, dispatcher, clock, logger, options.intervals);
-  events.subscribe((change) => {
+  local.subscribe((change) => {
+    if (change.kind === "keys") {
+      admission
+        .refresh()
+        .catch((error: unknown) => logger.error({ err: error }, "could not reload signing keys"));
+      return;
+    }
     if (change.kind === "application") directory.applicationChanged();
     else directory.queueChanged(change.id);
     loop.requestRefresh();
@@ -100,9 +115,10 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     tokens,
     admission,
     directory,
-    batcher: new JoinBatcher(store, index, clock),
+    batcher: new JoinBatcher(store, index, clock, logger),
     clock,
     metrics,
+    logger,
   });
   return {
     index,

@@ -13,6 +13,10 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Fail fast instead of queueing forever when the server is unreachable. */
   connectTimeoutMs?: number;
+  /** Bound on any one query, so a stalled server cannot hold requests forever. */
+  queryTimeoutMs?: number;
+  /** A schema to work in (search_path), e.g. one per test run; default: the server's default. */
+  schema?: string;
 }
 
 export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyStore {
@@ -20,10 +24,12 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+    query_timeout: options.queryTimeoutMs ?? 10_000,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   pool.on("error", () => {
     // An idle client lost its connection (server restart); the pool replaces it on next use.
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore(db, "postgres");
+  return new KyselyStore(db, "postgres", async () => {}, undefined, options.schema);
 }

@@ -186,6 +186,10 @@ export interface TicketRepository {
   markAdmitted(queueId: string, seq: number, now: string): Promise<boolean>;
   /** How many are waiting ahead of a ticket (fallback when the hot index cannot say). */
   countWaitingBefore(queueId: string, seq: number): Promise<number>;
+  /** Waiting seqs greater than `afterSeq`, ascending (the reconciler compares them with the index). */
+  waitingSeqs(queueId: string, afterSeq: number, limit: number): Promise<number[]>;
+  /** Tickets by seq, for repairing index entries the record disagrees with. */
+  findBySeqs(queueId: string, seqs: readonly number[]): Promise<Ticket[]>;
   /** Waiting and released tickets with seq > afterSeq, ascending: pages for rebuilding the hot index. */
   activePage(queueId: string, afterSeq: number, limit: number): Promise<Ticket[]>;
 }
@@ -313,6 +317,8 @@ export interface Store {
   readonly signingKeys: SigningKeyRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
+  /** Migrations not yet applied (production processes refuse to start on an outdated schema). */
+  pendingMigrations(): Promise<string[]>;
   /** Throws when the record cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

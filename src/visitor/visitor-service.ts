@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
@@ -28,6 +29,8 @@ export interface AdmissionCheck {
   first_seen: boolean;
 }
 
+const INDEX_RETRY_SECONDS = 2;
+
 export interface VisitorDeps {
   store: Store;
   index: QueueIndex;
@@ -37,6 +40,7 @@ export interface VisitorDeps {
   batcher: JoinBatcher;
   clock: Clock;
   metrics: Metrics;
+  logger?: Logger;
 }
 
 /**
@@ -62,15 +66,44 @@ export class VisitorService {
       this.deps.directory.queueChanged(queueId);
       throw errors.notFound("queue");
     }
-    if (outcome.kind === "joined")
+    if (outcome.kind === "joined") {
       this.deps.metrics.joined.inc(this.deps.metrics.labels(queue.id, queue.mode));
+    }
     const ref = { queueId, seq: outcome.ticket.seq };
-    const status = await this.describe(
-      ref,
-      queue,
-      await this.deps.index.poll(queueId, ref.seq, this.deps.clock.now()),
-    );
+    let status: VisitorStatus;
+    try {
+      status = await this.describe(
+        ref,
+        queue,
+        await this.deps.index.poll(queueId, ref.seq, this.deps.clock.now()),
+      );
+    } catch (error) {
+      // The join is committed; without the hot index its place comes from the record.
+      this.deps.logger?.warn(
+        { err: error, queueId },
+        "hot index unavailable; answering the join from the record",
+      );
+      status = await this.fromRecord(outcome.ticket, queue, 0);
+    }
     return { token: this.deps.tokens.issue(ref), ...status };
+  }
+
+  /** The hot index's answer, or a 503 when it cannot give one (unreachable, or rebuilding this queue). */
+  private async poll(ref: VisitorTicketRef): Promise<IndexedTicket> {
+    let indexed: IndexedTicket;
+    try {
+      indexed = await this.deps.index.poll(ref.queueId, ref.seq, this.deps.clock.now());
+    } catch {
+      throw errors.unavailable("the waiting room index is unavailable; retry shortly", INDEX_RETRY_SECONDS);
+    }
+    if (indexed.state === "unknown" && indexed.rebuilding === true) {
+      await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
+      throw errors.unavailable(
+        "this queue's positions are being rebuilt; retry shortly",
+        INDEX_RETRY_SECONDS,
+      );
+    }
+    return indexed;
   }
 
   private verify(token: unknown): VisitorTicketRef {
@@ -81,7 +114,7 @@ export class VisitorService {
 
   async status(token: unknown): Promise<VisitorStatus> {
     const ref = this.verify(token);
-    const indexed = await this.deps.index.poll(ref.queueId, ref.seq, this.deps.clock.now());
+    const indexed = await this.poll(ref);
     if (indexed.state === "waiting" && indexed.meta !== undefined) {
       // The common case needs nothing but the index: its meta carries the rate and abandonment window.
       return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
@@ -100,10 +133,17 @@ export class VisitorService {
     const result = await this.deps.store.tickets.cancel(ref.queueId, ref.seq, iso(now));
     if (result === undefined) throw errors.notFound("ticket");
     if (result.cancelled) {
-      await this.deps.index.end(ref.queueId, [ref.seq], "cancelled", now);
       this.deps.metrics.cancelled.inc(this.deps.metrics.labels(queue.id, queue.mode));
+      await this.deps.index.end(ref.queueId, [ref.seq], "cancelled", now).catch((error: unknown) => {
+        // The record has it; the reconciler takes it out of the index.
+        this.deps.logger?.warn(
+          { err: error, queueId: ref.queueId },
+          "cancelled, but the hot index missed it",
+        );
+      });
     }
-    return this.fromRecord(result.ticket, queue, await this.deps.index.waitingCount(ref.queueId));
+    const size = await this.deps.index.waitingCount(ref.queueId).catch(() => 0);
+    return this.fromRecord(result.ticket, queue, size);
   }
 
   /** The site's check of an admission token; a valid one also counts as the visitor being seen. */
@@ -121,7 +161,7 @@ export class VisitorService {
       throw errors.invalidToken("the admission token is for another application");
     }
     const now = this.deps.clock.now();
-    const firstSeen = await this.deps.index.markSeen(verified.queueId, verified.seq, now);
+    const firstSeen = await this.deps.index.markSeen(verified.queueId, verified.seq, now).catch(() => false);
     const recorded = await this.deps.store.tickets.markAdmitted(verified.queueId, verified.seq, iso(now));
     return {
       valid: true,

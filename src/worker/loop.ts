@@ -33,6 +33,7 @@ export class WorkerLoop {
   private readonly running = new Set<Promise<unknown>>();
   private stopped = true;
   private refreshWanted = false;
+  private readonly extra: { name: string; everyMs: number; run: () => Promise<unknown> }[] = [];
 
   constructor(
     private readonly engine: ReleaseEngine,
@@ -42,8 +43,19 @@ export class WorkerLoop {
     private readonly intervals: LoopIntervals = DEFAULT_INTERVALS,
   ) {}
 
+  /** Another periodic task (production adds index rebuild and reconciliation); call before start(). */
+  addTask(name: string, everyMs: number, run: () => Promise<unknown>): void {
+    this.extra.push({ name, everyMs, run });
+  }
+
   start(): void {
     this.stopped = false;
+    for (const task of this.extra) {
+      this.schedule(task.name, 0, async () => {
+        await task.run();
+        return task.everyMs;
+      });
+    }
     const { releaseIdleMs, releaseMinMs, expiryMs, callbacksMs, refreshMs } = this.intervals;
     this.schedule("release", 0, async () => {
       if (this.refreshWanted) {

@@ -1,22 +1,49 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import pino from "pino";
+import { inject } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { AuthService } from "../../src/domain/auth.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import { ensureUser } from "../../src/domain/users.js";
+import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
 import {
   createWaitingRoom,
   type WaitingRoom,
   type WaitingRoomOptions,
 } from "../../src/start/waiting-room.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
+import { openPostgresStore } from "../../src/store/postgres.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Role } from "../../src/store/types.js";
+import { adminQuery, postgresForTests } from "./postgres.js";
+import { redisForTests } from "./redis.js";
+
+/**
+ * Which adapters a test file runs against: the vitest project decides (see vitest.config.ts), so the same
+ * behaviour tests run once on SQLite + the in-process index and once on PostgreSQL + Redis.
+ */
+export type Adapter = "embedded" | "production";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    adapter: Adapter;
+  }
+}
+
+export function currentAdapter(): Adapter {
+  try {
+    return inject("adapter") ?? "embedded";
+  } catch {
+    return "embedded";
+  }
+}
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -47,15 +74,64 @@ export interface HarnessOptions {
 
 const SECRET = "test-secret-key-that-is-long-enough-0123456789";
 
+/**
+ * The record and hot index for one harness. Production: a PostgreSQL schema of its own and a Redis key
+ * prefix of its own, so harnesses never share state and nothing is flushed; both are removed at close.
+ */
+interface Backend {
+  openStore(): KyselyStore;
+  openIndex(): { index: RedisQueueIndex | undefined; close(): Promise<void> };
+  destroy(): Promise<void>;
+}
+
+async function productionBackend(): Promise<Backend> {
+  const url = await postgresForTests();
+  const redisAt = await redisForTests();
+  if (url === undefined || redisAt === undefined) throw new Error("production adapters unavailable");
+  const schema = `t_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const prefix = `aqt-${schema}`;
+  await adminQuery(url, `create schema ${schema}`);
+  return {
+    openStore: () => openPostgresStore(url, { schema, poolSize: 5 }),
+    openIndex: () => {
+      const redis = new Redis(redisAt.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+      return { index: new RedisQueueIndex(redis, { prefix }), close: async () => void redis.disconnect() };
+    },
+    async destroy() {
+      await adminQuery(url, `drop schema ${schema} cascade`);
+      const redis = new Redis(redisAt.url);
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+      redis.disconnect();
+    },
+  };
+}
+
+function embeddedBackend(dir: string): Backend {
+  return {
+    openStore: () => openSqliteStore(path.join(dir, "anteroom.db")),
+    openIndex: () => ({ index: undefined, close: async () => {} }),
+    destroy: async () => {},
+  };
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
   const clock = new ManualClock(Date.now());
   const keys = deriveKeys(SECRET);
   const allowPrivateCallbacks = options.allowPrivateCallbacks ?? true;
+  const backend = currentAdapter() === "production" ? await productionBackend() : embeddedBackend(dir);
+  let closeIndex: () => Promise<void> = async () => {};
 
   async function build(): Promise<{ store: KyselyStore; room: WaitingRoom; app: FastifyInstance }> {
-    const store = openSqliteStore(path.join(dir, "anteroom.db"));
+    const store = backend.openStore();
     await store.migrate();
+    const opened = backend.openIndex();
+    closeIndex = opened.close;
     const auth = new AuthService({
       store,
       clock,
@@ -70,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       logger: pino({ level: "silent" }),
       allowPrivateCallbacks,
       issuer: "anteroom-test",
+      ...(opened.index === undefined ? {} : { index: opened.index }),
       ...options.room,
     });
     await room.prepare();
@@ -116,13 +193,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async restart() {
       await harness.app.close();
       await harness.room.close();
+      await closeIndex();
       await harness.store.close();
       Object.assign(harness, await build());
     },
     async close() {
       await harness.app.close();
       await harness.room.close();
+      await closeIndex();
       await harness.store.close();
+      await backend.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { AdmissionKeys } from "../../domain/admission.js";
+import type { ChangeEvents } from "../../domain/events.js";
 import { errorResponses } from "../schemas.js";
 
 /** Rotation of the admission-token signing key (admin). Old keys stay published until their tokens expire. */
-export function signingKeyRoutes(admission: AdmissionKeys): FastifyPluginAsyncTypebox {
+export function signingKeyRoutes(admission: AdmissionKeys, events: ChangeEvents): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/signing-keys/rotate",
@@ -18,7 +19,9 @@ export function signingKeyRoutes(admission: AdmissionKeys): FastifyPluginAsyncTy
       },
       async (request) => {
         request.scope.access.require("keys:rotate");
-        return { kid: await admission.rotate() };
+        const kid = await admission.rotate();
+        events.keysChanged();
+        return { kid };
       },
     );
   };

@@ -1,112 +1,143 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { WAITING_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
-import type { Database } from "../schema.js";
-import type { Dialect, ReleaseRepository, ReleaseRequest, ReleaseResult, Ticket } from "../types.js";
+import type { Database, RateStateTable } from "../schema.js";
+import type {
+  Dialect,
+  RateState,
+  ReleaseRepository,
+  ReleaseRequest,
+  ReleaseResult,
+  Ticket,
+} from "../types.js";
 
+const waiting = sql.raw<boolean>(WAITING_TICKET_PREDICATE);
+
+function toState(row: RateStateTable): RateState {
+  return {
+    tatMs: Number(row.tat_ms),
+    meter: {
+      released: Number(row.meter_released),
+      busyMs: Number(row.meter_busy_ms),
+      at: row.meter_at === null ? undefined : Number(row.meter_at),
+    },
+  };
+}
+
+/**
+ * One release round for one application, in one transaction and few round trips (this runs every few
+ * milliseconds per application with several workers): lock, read state, pick, update tickets in one
+ * statement, write the outbox in one statement, upsert the rate state in one statement.
+ */
 export class KyselyReleaseRepository implements ReleaseRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {}
 
+  /**
+   * The application's rate row is the release lock: with several workers, one releases an application at
+   * a time and the others skip it this round (SKIP LOCKED) instead of queueing behind it.
+   */
+  private async lock(trx: Transaction<Database>, applicationId: string): Promise<boolean> {
+    const select = () =>
+      trx
+        .selectFrom("rate_state")
+        .select("subject_id")
+        .where("subject_id", "=", applicationId)
+        .$if(this.dialect === "postgres", (q) => q.forUpdate().skipLocked())
+        .executeTakeFirst();
+    if ((await select()) !== undefined) return true;
+    await trx
+      .insertInto("rate_state")
+      .values({ subject_id: applicationId, tat_ms: 0, meter_released: 0, meter_busy_ms: 0, meter_at: null })
+      .onConflict((oc) => oc.column("subject_id").doNothing())
+      .execute();
+    return (await select()) !== undefined;
+  }
+
   async releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined> {
-    const postgres = this.dialect === "postgres";
     const subjects = [request.applicationId, ...request.queueIds];
     const nowIso = new Date(request.now).toISOString();
     return this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("rate_state")
-        .values(
-          subjects.map((subject_id) => ({
-            subject_id,
-            tat_ms: 0,
-            meter_released: 0,
-            meter_busy_ms: 0,
-            meter_at: null,
-          })),
-        )
-        .onConflict((oc) => oc.column("subject_id").doNothing())
-        .execute();
-      // The application's rate row is the release lock: with several workers, one releases an application
-      // at a time and the others skip it this round instead of waiting.
-      const lock = await trx
-        .selectFrom("rate_state")
-        .select("subject_id")
-        .where("subject_id", "=", request.applicationId)
-        .$if(postgres, (q) => q.forUpdate().skipLocked())
-        .executeTakeFirst();
-      if (lock === undefined) return undefined;
-
+      if (!(await this.lock(trx, request.applicationId))) return undefined;
       const rows = await trx
         .selectFrom("rate_state")
         .selectAll()
         .where("subject_id", "in", subjects)
         .execute();
-      const plan = request.plan(
-        new Map(
-          rows.map((row) => [
-            row.subject_id,
-            {
-              tatMs: Number(row.tat_ms),
-              meter: {
-                released: row.meter_released,
-                busyMs: row.meter_busy_ms,
-                at: row.meter_at === null ? undefined : Number(row.meter_at),
-              },
-            },
-          ]),
-        ),
-      );
-      const released: Ticket[] = [];
+      const plan = request.plan(new Map(rows.map((row) => [row.subject_id, toState(row)])));
+
+      const picked: Ticket[] = [];
       for (const [queueId, count] of plan.counts) {
         const candidates = await trx
           .selectFrom("tickets")
           .selectAll()
           .where("queue_id", "=", queueId)
-          .where(sql.raw<boolean>(WAITING_TICKET_PREDICATE))
+          .where(waiting)
           .orderBy("seq")
           .limit(count)
-          .$if(postgres, (q) => q.forUpdate())
+          .$if(this.dialect === "postgres", (q) => q.forUpdate())
           .execute();
-        for (const ticket of candidates) {
-          const { accessToken, outbox } = await request.admit(ticket);
-          await trx
-            .updateTable("tickets")
-            .set({ status: "released", released_at: nowIso, access_token: accessToken })
-            .where("id", "=", ticket.id)
-            .execute();
-          await trx
-            .insertInto("callback_outbox")
-            .values({
-              id: outbox.id,
-              application_id: request.applicationId,
-              queue_id: queueId,
-              ticket_id: ticket.id,
-              event: "visitor.released",
-              payload: outbox.payload,
-              status: outbox.status,
-              attempts: 0,
-              next_attempt_at: nowIso,
-              locked_until: null,
-              last_error: null,
-              last_status: null,
-              created_at: nowIso,
-              delivered_at: null,
-            })
-            .execute();
-          released.push({ ...ticket, status: "released", released_at: nowIso, access_token: accessToken });
-        }
+        picked.push(...candidates);
       }
-      for (const [subject_id, state] of plan.states) {
+      const released: Ticket[] = [];
+      const outbox: Database["callback_outbox"][] = [];
+      for (const ticket of picked) {
+        const { accessToken, outbox: draft } = await request.admit(ticket);
+        released.push({ ...ticket, status: "released", released_at: nowIso, access_token: accessToken });
+        outbox.push({
+          id: draft.id,
+          application_id: request.applicationId,
+          queue_id: ticket.queue_id,
+          ticket_id: ticket.id,
+          event: "visitor.released",
+          payload: draft.payload,
+          status: draft.status,
+          attempts: 0,
+          next_attempt_at: nowIso,
+          locked_until: null,
+          last_error: null,
+          last_status: null,
+          created_at: nowIso,
+          delivered_at: null,
+        });
+      }
+      if (released.length > 0) {
+        // Each ticket gets its own token: one UPDATE with a CASE over the ids.
+        const tokenOf = sql<string>`case ${sql.join(
+          released.map((ticket) => sql`when ${sql.ref("id")} = ${ticket.id} then ${ticket.access_token}`),
+          sql` `,
+        )} end`;
         await trx
-          .updateTable("rate_state")
-          .set({
-            tat_ms: state.tatMs,
-            meter_released: state.meter.released,
-            meter_busy_ms: state.meter.busyMs,
-            meter_at: state.meter.at ?? null,
-          })
-          .where("subject_id", "=", subject_id)
+          .updateTable("tickets")
+          .set({ status: "released", released_at: nowIso, access_token: tokenOf })
+          .where(
+            "id",
+            "in",
+            released.map((ticket) => ticket.id),
+          )
+          .execute();
+        await trx.insertInto("callback_outbox").values(outbox).execute();
+      }
+      const states = [...plan.states].map(([subject_id, state]) => ({
+        subject_id,
+        tat_ms: state.tatMs,
+        meter_released: state.meter.released,
+        meter_busy_ms: state.meter.busyMs,
+        meter_at: state.meter.at ?? null,
+      }));
+      if (states.length > 0) {
+        await trx
+          .insertInto("rate_state")
+          .values(states)
+          .onConflict((oc) =>
+            oc.column("subject_id").doUpdateSet((eb) => ({
+              tat_ms: eb.ref("excluded.tat_ms"),
+              meter_released: eb.ref("excluded.meter_released"),
+              meter_busy_ms: eb.ref("excluded.meter_busy_ms"),
+              meter_at: eb.ref("excluded.meter_at"),
+            })),
+          )
           .execute();
       }
       return { released, states: plan.states };

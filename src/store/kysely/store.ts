@@ -25,6 +25,8 @@ export class KyselyStore implements Store {
     readonly dialect: Dialect,
     private readonly onClose: () => Promise<void> = async () => {},
     tickets?: TicketRepository,
+    /** The PostgreSQL schema the store works in, when not the default one. */
+    private readonly schema?: string,
   ) {
     this.users = new KyselyUserRepository(db);
     this.applications = new KyselyApplicationRepository(db);
@@ -35,14 +37,25 @@ export class KyselyStore implements Store {
     this.signingKeys = new KyselySigningKeyRepository(db);
   }
 
-  async migrate(): Promise<string[]> {
-    const migrator = new Migrator({
+  private migrator(): Migrator {
+    return new Migrator({
       db: this.db,
       provider: migrationProvider(this.dialect),
       migrationTableName: "anteroom_migrations",
       migrationLockTableName: "anteroom_migrations_lock",
+      ...(this.schema === undefined ? {} : { migrationTableSchema: this.schema }),
     });
-    const { error, results } = await migrator.migrateToLatest();
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const migrations = await this.migrator().getMigrations();
+    return migrations
+      .filter((migration) => migration.executedAt === undefined)
+      .map((migration) => migration.name);
+  }
+
+  async migrate(): Promise<string[]> {
+    const { error, results } = await this.migrator().migrateToLatest();
     if (error !== undefined) {
       const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
       throw new Error(

@@ -112,6 +112,29 @@ export class KyselyTicketRepository implements TicketRepository {
     return Number(row?.count ?? 0);
   }
 
+  async waitingSeqs(queueId: string, afterSeq: number, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("tickets")
+      .select("seq")
+      .where("queue_id", "=", queueId)
+      .where(waiting)
+      .where("seq", ">", afterSeq)
+      .orderBy("seq")
+      .limit(limit)
+      .execute();
+    return rows.map((row) => Number(row.seq));
+  }
+
+  async findBySeqs(queueId: string, seqs: readonly number[]): Promise<Ticket[]> {
+    if (seqs.length === 0) return [];
+    return this.db
+      .selectFrom("tickets")
+      .selectAll()
+      .where("queue_id", "=", queueId)
+      .where("seq", "in", seqs)
+      .execute();
+  }
+
   async activePage(queueId: string, afterSeq: number, limit: number): Promise<Ticket[]> {
     return this.db
       .selectFrom("tickets")

@@ -1,0 +1,40 @@
+// Memory per waiting visitor, measured by bench/memory.ts in a fresh `node --expose-gc` process so the
+// servers' and autocannon's heaps do not blur it.
+import { awaitExit, childEnv, startChild } from "./processes.js";
+
+export interface MemoryFigures {
+  visitors: number;
+  index_bytes_per_visitor: number;
+  heap_bytes_per_visitor: number;
+}
+
+export async function measureMemory(visitors: number): Promise<MemoryFigures> {
+  const child = startChild(
+    "memory probe",
+    ["--expose-gc", "--import", "tsx", "bench/memory.ts", String(visitors)],
+    childEnv({}),
+  );
+  let stdout = "";
+  child.process.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+  });
+  const how = await awaitExit(child, 120_000);
+  const last = stdout.trim().split("\n").pop() ?? "";
+  if (how !== "exit code 0") throw new Error(`memory probe failed (${how}):\n${child.tail()}`);
+  const parsed: unknown = JSON.parse(last);
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    !("index_bytes_per_visitor" in parsed) ||
+    !("heap_bytes_per_visitor" in parsed) ||
+    typeof parsed.index_bytes_per_visitor !== "number" ||
+    typeof parsed.heap_bytes_per_visitor !== "number"
+  ) {
+    throw new Error(`memory probe printed something unexpected: ${last}`);
+  }
+  return {
+    visitors,
+    index_bytes_per_visitor: parsed.index_bytes_per_visitor,
+    heap_bytes_per_visitor: parsed.heap_bytes_per_visitor,
+  };
+}

@@ -1,0 +1,29 @@
+--[[
+  Forgets released and ended entries older than a cutoff; polls for them fall back to the record.
+
+  KEYS[1] released     HASH seq -> releasedAt|seenAt|token
+  KEYS[2] released_at  ZSET seq -> releasedAt (ms)
+  KEYS[3] unseen       ZSET seq -> releasedAt (ms)
+  KEYS[4] cancelled    ZSET seq -> when (ms)
+  KEYS[5] expired      ZSET seq -> when (ms)
+
+  ARGV[1] cutoff (ms): entries strictly older go
+
+  Returns: the number of entries forgotten.
+]]
+local below = "(" .. ARGV[1]
+local forgotten = 0
+-- In pages of 1000: unpack() of a long list would overflow Lua's C stack.
+while true do
+  local old = redis.call("ZRANGE", KEYS[2], "-inf", below, "BYSCORE", "LIMIT", 0, 1000)
+  if #old == 0 then
+    break
+  end
+  redis.call("HDEL", KEYS[1], unpack(old))
+  redis.call("ZREM", KEYS[3], unpack(old))
+  redis.call("ZREM", KEYS[2], unpack(old))
+  forgotten = forgotten + #old
+end
+forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", below)
+forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[5], "-inf", below)
+return forgotten

@@ -1,0 +1,38 @@
+--[[
+  Rebuild: re-adds the record's waiting tickets, heartbeat now, without disturbing tickets already waiting
+  (NX keeps their heartbeat) and skipping any the index knows were released or ended meanwhile.
+
+  KEYS[1] waiting    ZSET seq -> seq
+  KEYS[2] beats      ZSET seq -> last heartbeat (seconds)
+  KEYS[3] released   HASH seq -> releasedAt|seenAt|token
+  KEYS[4] cancelled  ZSET seq -> when (ms)
+  KEYS[5] expired    ZSET seq -> when (ms)
+
+  ARGV[1]    heartbeat (seconds)
+  ARGV[2..n] seqs
+
+  Returns: nothing.
+]]
+local beat = ARGV[1]
+
+-- ZADD NX in chunks of 500 members: unpack() of a long list would overflow Lua's C stack.
+local function addAll(key, pairs)
+  for i = 1, #pairs, 1000 do
+    redis.call("ZADD", key, "NX", unpack(pairs, i, math.min(i + 999, #pairs)))
+  end
+end
+
+local bySeq, byBeat = {}, {}
+for i = 2, #ARGV do
+  local seq = ARGV[i]
+  if redis.call("HEXISTS", KEYS[3], seq) == 0
+    and not redis.call("ZSCORE", KEYS[4], seq)
+    and not redis.call("ZSCORE", KEYS[5], seq) then
+    bySeq[#bySeq + 1] = seq
+    bySeq[#bySeq + 1] = seq
+    byBeat[#byBeat + 1] = beat
+    byBeat[#byBeat + 1] = seq
+  end
+end
+addAll(KEYS[1], bySeq)
+addAll(KEYS[2], byBeat)

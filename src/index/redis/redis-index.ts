@@ -1,0 +1,216 @@
+import type { Redis } from "ioredis";
+import type { IndexedTicket, QueueIndex, QueueMeta, ReleasedEntry } from "../types.js";
+import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
+import { IndexScripts, type PollReply } from "./scripts.js";
+
+export interface RedisQueueIndexOptions {
+  /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
+  prefix?: string;
+}
+
+const MAX_SEQ = 2 ** 40;
+const MAX_BEAT = 0xffffffff;
+
+/**
+ * How many stale tickets `abandoned` looks at to pick the smallest seqs: its answer equals the embedded
+ * index's whenever no more tickets than this are stale (see lua/abandoned-1.lua).
+ */
+const ABANDONED_SCAN = 10_000;
+
+/** Heartbeats are whole seconds, as in the embedded index, so both compare the same values. */
+const seconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** What the embedded WaitingLine refuses on add; checked here so both adapters reject the same input. */
+function checkJoin(seqs: readonly number[], now: number): void {
+  for (const seq of seqs) {
+    if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) {
+      throw new RangeError(`seq must be an integer in [1, 2^40], got ${seq}`);
+    }
+  }
+  const beat = seconds(now);
+  if (seqs.length > 0 && !(beat >= 0 && beat <= MAX_BEAT)) {
+    throw new RangeError(`heartbeat must be a uint32, got ${beat}`);
+  }
+}
+
+function toMeta(reply: Extract<PollReply, { state: "waiting" }>): QueueMeta | undefined {
+  if (reply.configured === undefined || reply.abandon === undefined) return undefined;
+  return {
+    configuredPerMinute: Number(reply.configured),
+    measuredPerMinute:
+      reply.measured === undefined || reply.measured === "" ? undefined : Number(reply.measured),
+    abandonAfterSeconds: Number(reply.abandon),
+  };
+}
+
+function toTicket(reply: PollReply): IndexedTicket {
+  switch (reply.state) {
+    case "waiting":
+      return { state: "waiting", rank: reply.rank, size: reply.size, meta: toMeta(reply) };
+    case "released":
+      return {
+        state: "released",
+        accessToken: reply.accessToken,
+        releasedAt: Number(reply.releasedAt),
+        firstSeen: reply.firstSeen,
+        size: reply.size,
+      };
+    case "unknown":
+      return reply.rebuilding
+        ? { state: "unknown", size: reply.size, rebuilding: true }
+        : { state: "unknown", size: reply.size };
+    default:
+      return { state: reply.state, size: reply.size };
+  }
+}
+
+/**
+ * The production hot index on Redis (keyspace in keys.ts). Every change touching more than one key is one
+ * Lua script, so each method is a single atomic command; `poll` is one round trip. Numbers cross as decimal
+ * strings made by String(), which round-trip every double exactly.
+ *
+ * The connection is the caller's: the index defines its scripts on it (`defineCommand`, names prefixed
+ * `anteroomIndex_`) and never closes it; `close()` leaves it open for its owner to quit.
+ */
+export class RedisQueueIndex implements QueueIndex {
+  private readonly prefix: string;
+  private readonly scripts: IndexScripts;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisQueueIndexOptions = {},
+  ) {
+    this.prefix = options.prefix ?? "aq";
+    this.scripts = new IndexScripts(redis);
+  }
+
+  /** The keys of one queue (tests use them to simulate a flushed queue). */
+  keys(queueId: string): QueueKeys {
+    return queueKeys(this.prefix, queueId);
+  }
+
+  async setMeta(queueId: string, meta: QueueMeta): Promise<void> {
+    await this.redis.hset(this.keys(queueId).meta, {
+      [META_FIELDS.configured]: String(meta.configuredPerMinute),
+      [META_FIELDS.measured]: meta.measuredPerMinute === undefined ? "" : String(meta.measuredPerMinute),
+      [META_FIELDS.abandon]: String(meta.abandonAfterSeconds),
+    });
+  }
+
+  async addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
+    checkJoin(seqs, now);
+    if (seqs.length === 0) return;
+    await this.scripts.addWaiting(this.keys(queueId), seconds(now), seqs.map(String));
+  }
+
+  async poll(queueId: string, seq: number, now: number): Promise<IndexedTicket> {
+    return toTicket(await this.scripts.poll(this.keys(queueId), String(seq), String(now), seconds(now)));
+  }
+
+  async end(
+    queueId: string,
+    seqs: readonly number[],
+    state: "cancelled" | "expired",
+    now: number,
+  ): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.scripts.end(this.keys(queueId), state, String(now), seqs.map(String));
+  }
+
+  async markReleased(queueId: string, entries: readonly ReleasedEntry[], _now?: number): Promise<void> {
+    if (entries.length === 0) return;
+    await this.scripts.markReleased(
+      this.keys(queueId),
+      entries.map((entry) => ({
+        seq: String(entry.seq),
+        releasedAt: String(entry.releasedAt),
+        seenAt: entry.seenAt === undefined ? undefined : String(entry.seenAt),
+        accessToken: entry.accessToken,
+      })),
+    );
+  }
+
+  async markSeen(queueId: string, seq: number, now: number): Promise<boolean> {
+    return this.scripts.markSeen(this.keys(queueId), String(seq), String(now));
+  }
+
+  async waitingCount(queueId: string): Promise<number> {
+    return this.redis.zcard(this.keys(queueId).waiting);
+  }
+
+  async abandoned(queueId: string, cutoff: number, limit: number): Promise<number[]> {
+    const count = Math.floor(limit);
+    const before = seconds(cutoff);
+    if (!(count > 0) || !(before > 0)) return [];
+    return this.scripts.abandoned(this.keys(queueId), before, count, Math.max(count, ABANDONED_SCAN));
+  }
+
+  /** Oldest release first (the embedded index lists them in release order, which is the same in practice). */
+  async unseen(queueId: string, cutoff: number, limit: number): Promise<number[]> {
+    // The embedded index stops once it has at least `limit`, so a fractional limit rounds up there.
+    const count = Math.ceil(limit);
+    if (!(count > 0) || Number.isNaN(cutoff)) return [];
+    const seqs = await this.redis.zrange(
+      this.keys(queueId).unseen,
+      "-inf",
+      `(${cutoff}`,
+      "BYSCORE",
+      "LIMIT",
+      0,
+      count,
+    );
+    return seqs.map(Number);
+  }
+
+  async prune(queueId: string, cutoff: number): Promise<void> {
+    if (Number.isNaN(cutoff)) return;
+    await this.scripts.prune(this.keys(queueId), String(cutoff));
+  }
+
+  /** Deletes all of the queue, the loaded marker too: a rebuild follows; polls say "rebuilding" till then. */
+  async reset(queueId: string): Promise<void> {
+    await this.redis.del(...allQueueKeys(this.keys(queueId)));
+  }
+
+  async restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
+    checkJoin(seqs, now);
+    if (seqs.length === 0) return;
+    await this.scripts.restoreWaiting(this.keys(queueId), seconds(now), seqs.map(String));
+  }
+
+  async markLoaded(queueId: string): Promise<void> {
+    await this.redis.set(this.keys(queueId).loaded, "1");
+  }
+
+  async isLoaded(queueId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys(queueId).loaded)) === 1;
+  }
+
+  async waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]> {
+    const count = Math.floor(limit);
+    if (!(count > 0) || Number.isNaN(afterSeq)) return [];
+    const seqs = await this.redis.zrange(
+      this.keys(queueId).waiting,
+      `(${afterSeq}`,
+      "+inf",
+      "BYSCORE",
+      "LIMIT",
+      0,
+      count,
+    );
+    return seqs.map(Number);
+  }
+
+  /**
+   * Deletes the queue's keys but keeps its loaded marker (a few bytes per deleted queue): late polls of its
+   * tickets then say plain "unknown" and fall through to the record, where a missing marker would answer
+   * "rebuilding" for a rebuild that never comes (only active queues are rebuilt).
+   */
+  async drop(queueId: string): Promise<void> {
+    const keys = this.keys(queueId);
+    await this.redis.del(...allQueueKeys(keys).filter((key) => key !== keys.loaded));
+  }
+
+  /** Does not quit the connection: it was given to the index, and its owner closes it. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,56 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { ReadinessCheck } from "../http/routes/health.js";
+import { RedisQueueIndex } from "../index/redis/redis-index.js";
+import { RedisChangeEvents } from "./change-events.js";
+import type { TryLock } from "./maintenance.js";
+import { connectRedis } from "./redis-client.js";
+
+/**
+ * What every production process shares through Redis: the hot index, admin-change events, and locks.
+ * Two connections: one for commands, one subscribed to the change channel (a subscribed connection can
+ * do nothing else).
+ */
+export interface SharedIndex {
+  redis: Redis;
+  index: RedisQueueIndex;
+  events: RedisChangeEvents;
+  tryLock: TryLock;
+  readiness: ReadinessCheck;
+  close(): Promise<void>;
+}
+
+export async function openSharedIndex(config: Config, logger: Logger, role: string): Promise<SharedIndex> {
+  if (config.redisUrl === undefined) throw new Error("REDIS_URL is required in production mode");
+  const redis = connectRedis(config.redisUrl, logger, role);
+  const subscriber = connectRedis(config.redisUrl, logger, `${role}-events`);
+  const events = await RedisChangeEvents.start(redis, subscriber, "anteroom:changes", logger);
+  return {
+    redis,
+    index: new RedisQueueIndex(redis),
+    events,
+    tryLock: async (name, ttlMs) =>
+      (await redis.set(`anteroom:lock:${name}`, role, "PX", ttlMs, "NX")) === "OK",
+    readiness: {
+      name: "index",
+      check: async () => {
+        await redis.ping();
+      },
+    },
+    async close() {
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Production processes never migrate on their own: `anteroom migrate` does, once, before a rollout. */
+export async function requireCurrentSchema(pending: () => Promise<string[]>): Promise<void> {
+  const missing = await pending();
+  if (missing.length > 0) {
+    throw new Error(
+      `the database schema is out of date (pending: ${missing.join(", ")}); run: anteroom migrate`,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import Fastify from "fastify";
+import type { Config } from "../config.js";
+import { healthRoutes } from "../http/routes/health.js";
+import { metricsRoute } from "../http/routes/metrics.js";
+import { createLogger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
+import { openRuntime } from "../start/runtime.js";
+import { onShutdownSignal } from "../start/shutdown.js";
+import { createWaitingRoom } from "../start/waiting-room.js";
+import { IndexMaintenance } from "./maintenance.js";
+import { openSharedIndex, requireCurrentSchema } from "./shared-index.js";
+
+const REBUILD_CHECK_MS = 1_000;
+const RECONCILE_MS = 30_000;
+const KEYS_REFRESH_MS = 60_000;
+
+/**
+ * `anteroom worker`: release, expiry, callback delivery, and upkeep of the shared hot index (rebuild when
+ * Redis comes back empty, periodic reconciliation with the record). Any number of workers may run; each
+ * application's release and each callback is handled by one worker at a time (row locks with SKIP LOCKED
+ * in the record, leases in the outbox). Serves /metrics, /healthz and /readyz on WORKER_PORT.
+ */
+export async function runWorker(config: Config): Promise<void> {
+  if (config.database.kind !== "postgres") {
+    throw new Error(
+      "anteroom worker needs a PostgreSQL DB_URL; in embedded mode `anteroom serve` runs the worker itself",
+    );
+  }
+  const logger = createLogger(config.logLevel).child({ process: "worker" });
+  const runtime = await openRuntime(config, logger, { migrate: false });
+  await requireCurrentSchema(() => runtime.store.pendingMigrations());
+  const shared = await openSharedIndex(config, logger, "worker");
+  const metrics = new Metrics(500, { defaultMetrics: true });
+  const room = await createWaitingRoom({
+    store: runtime.store,
+    clock: runtime.clock,
+    keys: runtime.keys,
+    logger,
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    issuer: config.publicUrl ?? "anteroom",
+    callbackLeaseMs: config.callbackLeaseSeconds * 1000,
+    index: shared.index,
+    metrics,
+    events: { publish: shared.events, local: shared.events.local },
+  });
+  await room.engine.refresh();
+  const maintenance = new IndexMaintenance({
+    store: runtime.store,
+    index: shared.index,
+    engine: room.engine,
+    clock: runtime.clock,
+    logger,
+    metrics,
+    tryLock: shared.tryLock,
+  });
+  room.loop.addTask("index-rebuild", REBUILD_CHECK_MS, () => maintenance.ensureLoaded());
+  room.loop.addTask("index-reconcile", RECONCILE_MS, () => maintenance.reconcileAll());
+  // Another process may have rotated the signing keys while this one missed the event.
+  room.loop.addTask("signing-keys", KEYS_REFRESH_MS, () => room.admission.refresh());
+  room.loop.start();
+
+  const http = Fastify({ logger: false });
+  await http.register(
+    healthRoutes([{ name: "record", check: () => runtime.store.ping() }, shared.readiness]),
+  );
+  await http.register(metricsRoute(metrics));
+  await http.listen({ port: config.workerPort, host: config.host });
+  logger.info({ port: config.workerPort }, "anteroom worker running");
+
+  onShutdownSignal(logger, async () => {
+    await http.close();
+    await room.close();
+    await shared.close();
+    await runtime.close();
+  });
+}
