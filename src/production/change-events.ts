@@ -35,11 +35,9 @@ export class RedisChangeEvents implements ChangeEvents {
       else if (kind === "queue") events.local.queueChanged(id);
       else if (kind === "keys") events.local.keysChanged();
     });
-    await subscriber.subscribe(channel).catch((error: unknown) => {
-      logger.warn(
-        { err: error },
-        "could not subscribe to change events yet; ioredis resubscribes on reconnect",
-      );
+    // Queued until connected if Redis is away; ioredis resubscribes after every reconnect.
+    subscriber.subscribe(channel).catch((error: unknown) => {
+      logger.warn({ err: error }, "could not subscribe to change events");
     });
     return events;
   }

@@ -23,8 +23,10 @@ export interface SharedIndex {
 
 export async function openSharedIndex(config: Config, logger: Logger, role: string): Promise<SharedIndex> {
   if (config.redisUrl === undefined) throw new Error("REDIS_URL is required in production mode");
-  const redis = connectRedis(config.redisUrl, logger, role);
-  const subscriber = connectRedis(config.redisUrl, logger, `${role}-events`);
+  const [redis, subscriber] = await Promise.all([
+    connectRedis(config.redisUrl, logger, role),
+    connectRedis(config.redisUrl, logger, `${role}-events`, { queueWhileDisconnected: true }),
+  ]);
   const events = await RedisChangeEvents.start(redis, subscriber, "anteroom:changes", logger);
   return {
     redis,

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
+import { isDependencyDown } from "../domain/dependency-errors.js";
 import { AppError, errors } from "../domain/errors.js";
 import { iso } from "../domain/time.js";
 import type { QueueIndex } from "../index/types.js";
@@ -62,14 +63,15 @@ export class JoinBatcher {
         );
       } catch (error) {
         this.logger?.error({ err: error, joins: batch.length }, "join batch failed");
-        this.unavailableUntil = this.clock.now() + FAIL_FAST_MS;
+        const down = isDependencyDown(error);
+        if (down) this.unavailableUntil = this.clock.now() + FAIL_FAST_MS;
         const failure =
-          error instanceof AppError
+          error instanceof AppError || !down
             ? error
             : errors.unavailable("the record is unavailable; retry shortly", RETRY_AFTER_SECONDS);
         for (const pending of batch) pending.reject(failure);
-        // Joins queued meanwhile would only fail the same way.
-        for (const pending of this.queue.splice(0)) pending.reject(failure);
+        // With the record down, joins queued meanwhile would only fail the same way, later.
+        if (down) for (const pending of this.queue.splice(0)) pending.reject(failure);
         continue;
       }
       await this.indexNewTickets(outcomes, now);

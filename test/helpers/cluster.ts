@@ -211,27 +211,26 @@ export async function createSiteVia(
       password: CLUSTER_ADMIN.password,
     }),
   });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
   const { access_token: token } = (await login.json()) as { access_token: string };
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const app = (await (
-    await fetch(`${api}/applications/`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        name: "Cluster shop",
-        domain: "shop.example.com",
-        callback_url: "http://127.0.0.1:9/cb",
-        ...application,
-      }),
-    })
-  ).json()) as { id: string; api_key: string };
-  const created = (await (
-    await fetch(`${api}/queues/`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ application_id: app.id, name: "Drop", max_users_per_minute: 60, ...queue }),
-    })
-  ).json()) as { id: string };
+  const post = async <T>(path: string, body: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(`${api}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const app = await post<{ id: string; api_key: string }>("/applications/", {
+    name: "Cluster shop",
+    domain: "shop.example.com",
+    callback_url: "http://127.0.0.1:9/cb",
+    ...application,
+  });
+  const created = await post<{ id: string }>("/queues/", {
+    application_id: app.id,
+    name: "Drop",
+    max_users_per_minute: 60,
+    ...queue,
+  });
   return { token, appId: app.id, apiKey: app.api_key, queueId: created.id };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { asUnavailable } from "../../domain/dependency-errors.js";
 import { AppError, type ErrorCode } from "../../domain/errors.js";
 
 interface ValidationIssue {
@@ -46,7 +47,9 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
     return new AppError("validation_failed", "body: is not valid JSON", { field: "body" });
   }
   if (fastifyError.statusCode === 429) return new AppError("rate_limited", "too many requests; retry later");
-  return new AppError("internal_error", "an unexpected error occurred; it has been logged");
+  return (
+    asUnavailable(error) ?? new AppError("internal_error", "an unexpected error occurred; it has been logged")
+  );
 }
 
 /** The one error body: `{error: {code, message, request_id, field?}}`. */
@@ -71,8 +74,10 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, appError
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error);
-    if (appError.status >= 500 && appError.code === "internal_error") {
+    if (appError.code === "internal_error") {
       request.log.error({ err: error, reqId: request.id }, "unhandled error");
+    } else if (appError.code === "unavailable") {
+      request.log.warn({ err: error.message, reqId: request.id }, "dependency unavailable");
     }
     return sendError(request, reply, appError);
   });
