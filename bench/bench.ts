@@ -17,7 +17,7 @@ import {
   preJoin,
   statusLoad,
 } from "./load.js";
-import { measureMemory } from "./memory-probe.js";
+import { type MemoryFigures, measureMemory } from "./memory-probe.js";
 import { type Options, parseOptions, UsageError } from "./options.js";
 import { installCleanup, killEverythingNow, log, startWatchdog } from "./processes.js";
 import { type Round, report } from "./report.js";
@@ -98,6 +98,7 @@ async function main(): Promise<number> {
   let target: Target | undefined;
   let pre: PreJoined;
   let rounds: Round[];
+  let memory: MemoryFigures | undefined;
   try {
     log("starting the plain node:http server and Anteroom");
     const plain = await startPlain();
@@ -111,6 +112,10 @@ async function main(): Promise<number> {
     pre = await preJoin(target.baseUrls, fixture, options.prejoin, options.connections);
     // The plain server stays up (idle) between its runs, so every round measures it under the same setup.
     rounds = await measureRounds(options, plain, target, fixture, pre);
+    if (target.measureMemory !== undefined) {
+      log(`memory: one queue with ${options.memoryVisitors} waiting visitors in the target's index`);
+      memory = await target.measureMemory(options.memoryVisitors);
+    }
   } catch (error) {
     const tail = target?.tail() ?? "";
     if (tail !== "") log(`the server's last output:\n${tail}`);
@@ -120,8 +125,10 @@ async function main(): Promise<number> {
   }
   if (options.cpuProf !== undefined) log(`server CPU profile written to ${options.cpuProf}`);
 
-  log(`memory: one queue with ${options.memoryVisitors} waiting visitors in MemoryQueueIndex`);
-  const memory = await measureMemory(options.memoryVisitors);
+  if (memory === undefined) {
+    log(`memory: one queue with ${options.memoryVisitors} waiting visitors in MemoryQueueIndex`);
+    memory = await measureMemory(options.memoryVisitors);
+  }
 
   const failures = tooManyErrors(rounds);
   report((line) => process.stdout.write(`${line}\n`), rounds, {

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
-export const MODES = ["embedded"] as const;
+export const MODES = ["embedded", "production"] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface Options {
@@ -54,8 +54,8 @@ function isMode(value: string): value is Mode {
 
 export function unknownMode(mode: string): UsageError {
   return new UsageError(
-    `unknown --mode "${mode}": only ${MODES.map((m) => `"${m}"`).join(", ")} is implemented ` +
-      "(embedded = SQLite record + in-process index, started here as a child process)",
+    `unknown --mode "${mode}": use ${MODES.map((m) => `"${m}"`).join(" or ")} ` +
+      "(embedded = one process, SQLite + in-process index; production = PostgreSQL + Redis, 2 API processes and a worker)",
   );
 }
 

@@ -77,9 +77,14 @@ export interface Child {
   exited: Promise<string>;
 }
 
-/** Spawns `node <args>` in the repository root; stdout and stderr are kept as a short tail. */
-export function startChild(name: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+/** Spawns `node <args>` (or `command <args>`) in the repository root; output is kept as a short tail. */
+export function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  command: string = process.execPath,
+): Child {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   const lines: string[] = [];
   const keep = (chunk: Buffer): void => {

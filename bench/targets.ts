@@ -2,6 +2,7 @@
 // LIST of base URLs; the load generator spreads its connections over them (see load.ts), so a deployment
 // with several API processes is measured through all of them at once.
 import { randomBytes } from "node:crypto";
+import type { MemoryFigures } from "./memory-probe.js";
 import type { Mode } from "./options.js";
 import {
   type Child,
@@ -14,6 +15,7 @@ import {
   type TempDir,
   waitReady,
 } from "./processes.js";
+import { measureRedisMemory, migrate, startServices, startWorker } from "./production.js";
 
 export interface Server {
   /** Base URLs (no trailing slash) the load generator spreads its connections over: one per process. */
@@ -23,6 +25,8 @@ export interface Server {
 
 export interface Target extends Server {
   describe: string;
+  /** Memory per waiting visitor of this target's index, when it is measured while the target runs. */
+  measureMemory?: (visitors: number) => Promise<MemoryFigures>;
   /** Base URL for the admin API (setup); any API process will do. */
   adminUrl: string;
   adminEmail: string;
@@ -52,9 +56,17 @@ class ProcessGroup {
     return dir;
   }
 
+  private readonly cleanups: (() => Promise<void>)[] = [];
+
+  /** Runs after the processes have stopped (e.g. dropping a database). */
+  onStop(cleanup: () => Promise<void>): void {
+    this.cleanups.push(cleanup);
+  }
+
   async stop(): Promise<void> {
     for (const child of [...this.members].reverse()) await stopChild(child);
     for (const dir of this.dirs) dir.remove();
+    for (const cleanup of this.cleanups.splice(0)) await cleanup().catch(() => {});
   }
 
   tail(): string {
@@ -150,11 +162,8 @@ function asTarget(
  * The Anteroom under test.
  *
  * "embedded": one `node bin/anteroom.js serve` (SQLite record, in-process index) with a throwaway DATA_DIR.
- *
- * A later "production" mode adds a case here that starts (or is given) Postgres and Redis, then N API
- * processes with `startApi` (all sharing one `anteroomEnv` with DB_URL / REDIS_URL) and its workers with
- * `group.add(startChild(...))`, and returns `asTarget(group, ..., apiUrls, credentials)`: the load
- * functions already split their connections across all the URLs in `baseUrls`.
+ * "production": PostgreSQL + Redis (see production.ts), two API processes the load is split across, and
+ * one worker.
  */
 export async function startTarget(mode: Mode, options: TargetOptions = {}): Promise<Target> {
   const nodeArgs = options.cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProf}`];
@@ -167,6 +176,22 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
         const env = anteroomEnv(credentials, { DATA_DIR: dataDir.path });
         const url = await startApi(group, "anteroom (embedded)", nodeArgs, env);
         return asTarget(group, "embedded (SQLite + in-process index)", [url], credentials);
+      }
+      case "production": {
+        const credentials = newCredentials();
+        const services = await startServices((child) => group.add(child));
+        group.onStop(() => services.dropDatabase());
+        const env = anteroomEnv(credentials, { DB_URL: services.dbUrl, REDIS_URL: services.redisUrl });
+        await migrate(env);
+        const urls = [
+          await startApi(group, "anteroom api 1", nodeArgs, env),
+          await startApi(group, "anteroom api 2", nodeArgs, env),
+        ];
+        await startWorker((child) => group.add(child), nodeArgs, env);
+        return {
+          ...asTarget(group, "production (PostgreSQL + Redis, 2 API processes, 1 worker)", urls, credentials),
+          measureMemory: (visitors) => measureRedisMemory(services.redisUrl, visitors),
+        };
       }
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { KyselyStore } from "./kysely/store.js";
+import { PostgresTicketRepository } from "./postgres-tickets.js";
 import type { Database } from "./schema.js";
 
 // The record carries instants as ISO strings and counters as numbers in both dialects.
@@ -31,5 +32,5 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
     // An idle client lost its connection (server restart); the pool replaces it on next use.
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore(db, "postgres", async () => {}, undefined, options.schema);
+  return new KyselyStore(db, "postgres", async () => {}, new PostgresTicketRepository(db), options.schema);
 }
