@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import fastJson from "fast-json-stringify";
 import type { Logger } from "pino";
+import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { VisitorService } from "../visitor/visitor-service.js";
 import { errorBody, toAppError } from "./plugins/errors.js";
@@ -10,8 +11,8 @@ import { VisitorStatusSchema } from "./routes/visitor.js";
  * `GET /queue_status`, answered before Fastify sees the request. This is the one route every waiting
  * visitor calls every few seconds, and on it Fastify's per-request machinery (request and reply objects,
  * routing, hooks, validation, serializer dispatch) costs as much as the poll itself. The route is still
- * registered in Fastify (OpenAPI, `app.inject`), and both paths call the same VisitorService.status and
- * the same serializer, so they answer alike; tests check that over a real socket.
+ * registered in Fastify (OpenAPI, `app.inject`), and both paths call the same VisitorService and the same
+ * serializer, so they answer alike; tests check that over a real socket.
  */
 const PATH = "/queue_status";
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -23,48 +24,94 @@ export interface FastStatusDeps {
   nextRequestId(): string;
 }
 
+/** The `token` query parameter, decoded, or undefined. */
+function tokenOf(url: string, query: number): string | undefined {
+  if (query < 0) return undefined;
+  const params = url.slice(query + 1);
+  if (params.startsWith("token=") && !params.includes("&")) {
+    const raw = params.slice(6);
+    if (!raw.includes("%")) return raw;
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return undefined; // malformed escapes: no token (a 401), not a server error
+    }
+  }
+  return new URLSearchParams(params).get("token") ?? undefined;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  retryAfter: number | undefined,
+): void {
+  const headers = [
+    "x-request-id",
+    requestId,
+    "access-control-allow-origin",
+    "*",
+    "content-type",
+    "application/json; charset=utf-8",
+    "content-length",
+    String(Buffer.byteLength(body)),
+  ];
+  if (retryAfter !== undefined) headers.push("retry-after", String(retryAfter));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
 /** Returns true when it took the request; false leaves it to Fastify. */
 export function fastStatusHandler(
   deps: FastStatusDeps,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const serialize = fastJson(VisitorStatusSchema as object);
+  const observe = (status: number, started: bigint) =>
+    deps.metrics.httpDuration.observe("GET", PATH, status, Number(process.hrtime.bigint() - started) / 1e9);
+  const fail = (res: ServerResponse, error: unknown, requestId: string, started: bigint) => {
+    const appError = toAppError(error instanceof Error ? error : new Error(String(error)));
+    if (appError.status >= 500) deps.logger?.error({ err: error, reqId: requestId }, "status poll failed");
+    send(
+      res,
+      appError.status,
+      JSON.stringify(errorBody(appError, requestId)),
+      requestId,
+      appError.extra.retryAfterSeconds,
+    );
+    observe(appError.status, started);
+  };
+  const succeed = (res: ServerResponse, status: VisitorStatus, requestId: string, started: bigint) => {
+    send(res, 200, serialize(status), requestId, undefined);
+    observe(200, started);
+  };
+
   return (req, res) => {
     const url = req.url ?? "";
     if (req.method !== "GET" || !url.startsWith(PATH)) return false;
     const query = url.indexOf("?");
-    const path = query < 0 ? url : url.slice(0, query);
-    if (path !== PATH && path !== `${PATH}/`) return false;
+    const end = query < 0 ? url.length : query;
+    if (end !== PATH.length && !((end === PATH.length + 1 && url.charCodeAt(PATH.length) === 47) /* / */)) {
+      return false;
+    }
     const started = process.hrtime.bigint();
     const incoming = req.headers["x-request-id"];
     const requestId =
       typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : deps.nextRequestId();
-    const token =
-      query < 0 ? undefined : (new URLSearchParams(url.slice(query + 1)).get("token") ?? undefined);
-    const finish = (status: number, body: string, extra?: Record<string, string>) => {
-      res.writeHead(status, {
-        "x-request-id": requestId,
-        "access-control-allow-origin": "*",
-        "content-type": "application/json; charset=utf-8",
-        "content-length": Buffer.byteLength(body),
-        ...extra,
-      });
-      res.end(body);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.httpDuration.observe("GET", PATH, status, seconds);
-    };
+    const token = tokenOf(url, query);
+    try {
+      const now = deps.visitors.statusNow(token);
+      if (now !== undefined) {
+        succeed(res, now, requestId, started);
+        return true;
+      }
+    } catch (error) {
+      fail(res, error, requestId, started);
+      return true;
+    }
     deps.visitors.status(token).then(
-      (status) => finish(200, serialize(status)),
-      (error: unknown) => {
-        const appError = toAppError(error instanceof Error ? error : new Error(String(error)));
-        if (appError.status >= 500)
-          deps.logger?.error({ err: error, reqId: requestId }, "status poll failed");
-        const retry = appError.extra.retryAfterSeconds;
-        finish(
-          appError.status,
-          JSON.stringify(errorBody(appError, requestId)),
-          retry === undefined ? undefined : { "retry-after": String(retry) },
-        );
-      },
+      (status) => succeed(res, status, requestId, started),
+      (error: unknown) => fail(res, error, requestId, started),
     );
     return true;
   };

@@ -43,6 +43,8 @@ export interface QueueIndex {
   addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
   /** The ticket's state; for a waiting or released ticket this is also its heartbeat. */
   poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
+  /** The same, answered synchronously, by adapters that hold the index in this process. */
+  pollNow?(queueId: string, seq: number, now: number): IndexedTicket;
   /** Records tickets as ended (cancelled or expired), removing them from the waiting or released sets. */
   end(queueId: string, seqs: readonly number[], state: "cancelled" | "expired", now: number): Promise<void>;
   markReleased(queueId: string, entries: readonly ReleasedEntry[], now: number): Promise<void>;

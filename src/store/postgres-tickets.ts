@@ -46,7 +46,11 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
     });
   }
 
-  private async joinQueue(queueId: string, visitors: string[], now: string): Promise<Map<string, JoinOutcome>> {
+  private async joinQueue(
+    queueId: string,
+    visitors: string[],
+    now: string,
+  ): Promise<Map<string, JoinOutcome>> {
     const ids = visitors.map(() => newTimeOrderedId());
     const { rows } = await sql<JoinRow>`
       with req as (

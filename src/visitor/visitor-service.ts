@@ -112,6 +112,23 @@ export class VisitorService {
     return ref;
   }
 
+  /**
+   * The common poll (a waiting visitor, an in-process index) answered without a promise; undefined means
+   * "use status()" (any other case, or an index that is not in this process). Throws for a bad token.
+   */
+  statusNow(token: unknown): VisitorStatus | undefined {
+    const pollNow = this.deps.index.pollNow;
+    if (pollNow === undefined) return undefined;
+    const ref = this.verify(token);
+    const indexed = pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now());
+    if (indexed.state !== "waiting" || indexed.meta === undefined) return undefined;
+    return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
+      max_users_per_minute: indexed.meta.configuredPerMinute,
+      application_rate: null,
+      abandon_after_seconds: indexed.meta.abandonAfterSeconds,
+    });
+  }
+
   async status(token: unknown): Promise<VisitorStatus> {
     const ref = this.verify(token);
     const indexed = await this.poll(ref);

@@ -29,7 +29,12 @@ describe("GET /queue_status over a real socket (served ahead of the router)", ()
   });
 
   it("answers a bad or missing token with the API's 401 error body", async () => {
-    for (const path of ["/queue_status?token=forged", "/queue_status"]) {
+    for (const path of [
+      "/queue_status?token=forged",
+      "/queue_status",
+      "/queue_status?token=%E0%A4%A",
+      "/queue_status?a=1&token=x",
+    ]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status).toBe(401);
       const body = (await response.json()) as { error: { code: string; request_id: string } };
