@@ -6,6 +6,8 @@ export interface MemoryFigures {
   visitors: number;
   index_bytes_per_visitor: number;
   heap_bytes_per_visitor: number;
+  /** Mean time of one status lookup in the index with 10,000 and with `visitors` waiting (embedded only). */
+  lookup_ns?: { small: number; full: number };
 }
 
 export async function measureMemory(visitors: number): Promise<MemoryFigures> {
@@ -32,9 +34,17 @@ export async function measureMemory(visitors: number): Promise<MemoryFigures> {
   ) {
     throw new Error(`memory probe printed something unexpected: ${last}`);
   }
+  const lookups =
+    "lookup_ns_small" in parsed &&
+    "lookup_ns_full" in parsed &&
+    typeof parsed.lookup_ns_small === "number" &&
+    typeof parsed.lookup_ns_full === "number"
+      ? { small: parsed.lookup_ns_small, full: parsed.lookup_ns_full }
+      : undefined;
   return {
     visitors,
     index_bytes_per_visitor: parsed.index_bytes_per_visitor,
     heap_bytes_per_visitor: parsed.heap_bytes_per_visitor,
+    ...(lookups === undefined ? {} : { lookup_ns: lookups }),
   };
 }

@@ -43,6 +43,35 @@ if (waiting !== visitors) {
   process.stderr.write(`expected ${visitors} waiting, the index holds ${waiting}\n`);
   process.exit(1);
 }
+/**
+ * Time of one status lookup (rank, size, heartbeat) in the index, averaged over random waiting visitors:
+ * the same at `visitors` waiting as in a small queue, or the index would slow down as the line grows.
+ */
+function lookupNs(queue: string, size: number): number {
+  const probes = 200_000;
+  let seed = 12345;
+  const seqs = new Float64Array(probes);
+  for (let i = 0; i < probes; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    seqs[i] = 1 + (seed % size);
+  }
+  const at = Date.now();
+  for (let i = 0; i < 20_000; i++) index.pollNow(queue, seqs[i] ?? 1, at); // warm-up
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < probes; i++) index.pollNow(queue, seqs[i] ?? 1, at);
+  return Number(process.hrtime.bigint() - started) / probes;
+}
+const smallQueue = "00000000-0000-4000-8000-000000000002";
+const small = 10_000;
+await index.addWaiting(
+  smallQueue,
+  Array.from({ length: small }, (_, i) => i + 1),
+  now,
+);
+const lookupSmall = lookupNs(smallQueue, small);
+const lookupFull = lookupNs(queueId, visitors);
+await index.drop(smallQueue);
+
 const indexBytes = index.waitingMemoryBytes();
 process.stdout.write(
   `${JSON.stringify({
@@ -51,5 +80,7 @@ process.stdout.write(
     heap_delta_bytes: after - before,
     index_bytes_per_visitor: indexBytes / visitors,
     heap_bytes_per_visitor: (after - before) / visitors,
+    lookup_ns_small: lookupSmall,
+    lookup_ns_full: lookupFull,
   })}\n`,
 );

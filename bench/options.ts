@@ -23,7 +23,7 @@ export interface Options {
 const DEFAULTS = {
   duration: 8,
   warmup: 2,
-  rounds: 3,
+  rounds: 5,
   connections: 50,
   prejoin: 100_000,
   memoryVisitors: 1_000_000,

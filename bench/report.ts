@@ -216,6 +216,13 @@ export function report(out: (line: string) => void, rounds: readonly Round[], co
       : `memory            ${memory.index_bytes_per_visitor.toFixed(2)} B/visitor by the index's accounting, ` +
           `${memory.heap_bytes_per_visitor.toFixed(2)} B/visitor heap growth (${memory.visitors} visitors)`,
   );
+  if (memory.lookup_ns !== undefined) {
+    const { small, full } = memory.lookup_ns;
+    out(
+      `index lookup      ${(full / 1000).toFixed(2)} us with ${memory.visitors} waiting, ` +
+        `${(small / 1000).toFixed(2)} us with 10000 (x${(full / small).toFixed(2)})`,
+    );
+  }
   out(`targets (${context.mode} mode)`);
   for (const check of checks(context.mode, s, bytes)) out(`  ${verdict(check.pass)}  ${check.text}`);
   for (const failure of context.failures) out(`ERROR ${failure}`);

@@ -40,6 +40,7 @@ interface LoadedKey {
   privateKey: Awaited<ReturnType<typeof importJWK>>;
   createdAt: string;
   retiredAt: string | null;
+  revokedAt: string | null;
 }
 
 export interface VerifiedAdmission {
@@ -78,12 +79,17 @@ export class AdmissionKeys {
         ),
         createdAt: row.created_at,
         retiredAt: row.retired_at,
+        revokedAt: row.revoked_at,
       })),
     );
   }
 
-  /** Generates a new signing key and retires the others (they stay published for verification). */
-  async rotate(): Promise<string> {
+  /**
+   * Starts signing with a new key. The others are retired: still published (tokens they signed keep
+   * verifying until they expire) unless `revoke`, for a key that may be compromised, which unpublishes
+   * them at once (their tokens stop verifying).
+   */
+  async rotate(options: { revoke?: boolean } = {}): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
@@ -95,8 +101,9 @@ export class AdmissionKeys {
       private_jwk_enc: encryptAtRest(this.atRestKey, JSON.stringify(await exportJWK(privateKey))),
       created_at: now,
       retired_at: null,
+      revoked_at: null,
     });
-    await this.repository.retireOthers(kid, now);
+    await this.repository.retireOthers(kid, now, options.revoke === true);
     await this.refresh();
     return kid;
   }
@@ -122,12 +129,15 @@ export class AdmissionKeys {
       .sign(key.privateKey);
   }
 
+  private published(key: LoadedKey, now: number): boolean {
+    if (key.revokedAt !== null) return false;
+    return key.retiredAt === null || Date.parse(key.retiredAt) > now - RETIRED_KEY_PUBLISHED_MS;
+  }
+
   jwks(): JSONWebKeySet {
     const now = this.clock.now();
     return {
-      keys: this.keys
-        .filter((key) => key.retiredAt === null || Date.parse(key.retiredAt) > now - RETIRED_KEY_PUBLISHED_MS)
-        .map((key) => key.publicJwk),
+      keys: this.keys.filter((key) => this.published(key, now)).map((key) => key.publicJwk),
     };
   }
 
@@ -137,7 +147,8 @@ export class AdmissionKeys {
       token,
       async (header) => {
         const key = this.keys.find((candidate) => candidate.kid === header.kid);
-        if (key === undefined) throw new Error("unknown signing key");
+        if (key === undefined || !this.published(key, this.clock.now()))
+          throw new Error("unknown signing key");
         return importJWK(key.publicJwk, ALG);
       },
       { issuer: this.issuer, algorithms: [ALG], currentDate: new Date(this.clock.now()) },

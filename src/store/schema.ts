@@ -122,6 +122,7 @@ export interface SigningKeysTable {
   private_jwk_enc: string;
   created_at: string;
   retired_at: string | null;
+  revoked_at: string | null;
 }
 
 export interface Database {

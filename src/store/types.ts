@@ -298,12 +298,14 @@ export interface SigningKeyRow {
   private_jwk_enc: string;
   created_at: string;
   retired_at: string | null;
+  revoked_at: string | null;
 }
 
 export interface SigningKeyRepository {
   list(): Promise<SigningKeyRow[]>;
   insert(row: SigningKeyRow): Promise<void>;
-  retireOthers(kid: string, now: string): Promise<void>;
+  /** Retires every other key (still published for verification); with `revoke`, unpublishes them too. */
+  retireOthers(kid: string, now: string, revoke: boolean): Promise<void>;
 }
 
 export interface Store {

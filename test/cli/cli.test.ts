@@ -99,3 +99,22 @@ describe("anteroom CLI", () => {
     }
   });
 });
+
+describe("anteroom CLI in production mode", () => {
+  it("refuses to serve PostgreSQL without Redis, saying why", async () => {
+    const result = await runCli(["serve"], {
+      DATA_DIR: tempDir(),
+      DB_URL: "postgres://postgres@127.0.0.1:5432/test",
+      SECRET_KEY: "x".repeat(32),
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("REDIS_URL is required");
+    expect(result.stderr).toContain("share the hot index");
+  });
+
+  it("refuses to run a worker in embedded mode", async () => {
+    const result = await runCli(["worker"], { DATA_DIR: tempDir() });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("needs a PostgreSQL DB_URL");
+  });
+});

@@ -83,10 +83,19 @@ describe("config", () => {
     [{ ADMIN_PASSWORD: "a-long-enough-password" }, "ADMIN_PASSWORD"],
     [{ WEBHOOK_URL: "not a url" }, "WEBHOOK_URL"],
     [{ ALLOW_PRIVATE_CALLBACKS: "maybe" }, "ALLOW_PRIVATE_CALLBACKS"],
+    [{ WORKER_PORT: "-3" }, "WORKER_PORT"],
+    [{ CALLBACK_LEASE_SECONDS: "1" }, "CALLBACK_LEASE_SECONDS"],
+    [{ DB_URL: "postgres://db/anteroom", SECRET_KEY: "x".repeat(32) }, "REDIS_URL"],
+    [{ DB_URL: "postgres://db/anteroom", REDIS_URL: "redis://cache:6379" }, "SECRET_KEY"],
   ])("refuses %j, naming %s", (env, variable) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(variable);
+  });
+
+  it("says why PostgreSQL needs Redis", () => {
+    const [problem] = problems({ DB_URL: "postgres://db/anteroom", SECRET_KEY: "x".repeat(32) });
+    expect(problem).toContain("API processes share the hot index");
   });
 
   it("reports every bad variable at once", () => {

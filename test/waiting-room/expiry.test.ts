@@ -113,6 +113,38 @@ describe("released visitors", () => {
   });
 });
 
+describe("signing key revocation", () => {
+  it("revoking the previous keys unpublishes them and their tokens stop verifying", async () => {
+    const admin = await h.login("admin@example.com");
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    await join(h, site.apiKey, site.queueId, "before-revocation");
+    await h.room.engine.releaseDue();
+    const accessToken = (await h.store.tickets.findBySeq(site.queueId, 1))?.access_token ?? "";
+    const check = () =>
+      h.app.inject({
+        method: "POST",
+        url: "/admissions/check",
+        headers: { "x-api-key": site.apiKey },
+        payload: { access_token: accessToken },
+      });
+    expect((await check()).statusCode).toBe(200);
+    const oldKid = decodeProtectedHeader(accessToken).kid;
+    const rotated = await h.app.inject({
+      method: "POST",
+      url: "/signing-keys/rotate",
+      headers: admin,
+      payload: { revoke_previous: true },
+    });
+    expect(rotated.statusCode).toBe(200);
+    const jwks = (await h.app.inject({ method: "GET", url: "/.well-known/jwks.json" })).json<{
+      keys: { kid: string }[];
+    }>();
+    expect(jwks.keys.map((key) => key.kid)).toEqual([rotated.json<{ kid: string }>().kid]);
+    expect(jwks.keys.map((key) => key.kid)).not.toContain(oldKid);
+    expect((await check()).statusCode).toBe(401);
+  });
+});
+
 describe("signing key rotation", () => {
   it("signs new tokens with the new key and keeps the old one published", async () => {
     const admin = await h.login("admin@example.com");

@@ -4,7 +4,10 @@ import type { AdmissionKeys } from "../../domain/admission.js";
 import type { ChangeEvents } from "../../domain/events.js";
 import { errorResponses } from "../schemas.js";
 
-/** Rotation of the admission-token signing key (admin). Old keys stay published until their tokens expire. */
+/**
+ * Rotation of the admission-token signing key (admin). Previous keys stay published until their tokens
+ * expire, unless revoked.
+ */
 export function signingKeyRoutes(admission: AdmissionKeys, events: ChangeEvents): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -14,12 +17,16 @@ export function signingKeyRoutes(admission: AdmissionKeys, events: ChangeEvents)
           tags: ["admission"],
           security: [{ bearer: [] }],
           summary: "Start signing admission tokens with a new key",
+          description:
+            'Optional JSON body `{"revoke_previous": true}` also stops publishing the previous keys at once ' +
+            "(for a compromised key): tokens they signed stop verifying.",
           response: { 200: Type.Object({ kid: Type.String() }), ...errorResponses(401, 403) },
         },
       },
       async (request) => {
         request.scope.access.require("keys:rotate");
-        const kid = await admission.rotate();
+        const body = request.body as { revoke_previous?: unknown } | undefined;
+        const kid = await admission.rotate({ revoke: body?.revoke_previous === true });
         events.keysChanged();
         return { kid };
       },

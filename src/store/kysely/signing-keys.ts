@@ -13,12 +13,20 @@ export class KyselySigningKeyRepository implements SigningKeyRepository {
     await this.db.insertInto("signing_keys").values(row).execute();
   }
 
-  async retireOthers(kid: string, now: string): Promise<void> {
+  async retireOthers(kid: string, now: string, revoke: boolean): Promise<void> {
     await this.db
       .updateTable("signing_keys")
       .set({ retired_at: now })
       .where("kid", "!=", kid)
       .where("retired_at", "is", null)
       .execute();
+    if (revoke) {
+      await this.db
+        .updateTable("signing_keys")
+        .set({ revoked_at: now })
+        .where("kid", "!=", kid)
+        .where("revoked_at", "is", null)
+        .execute();
+    }
   }
 }

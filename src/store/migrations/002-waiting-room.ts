@@ -116,6 +116,8 @@ export const waitingRoom: MigrationFactory = (t) => ({
       .addColumn("private_jwk_enc", "text", (c) => c.notNull())
       .addColumn("created_at", t.instant, (c) => c.notNull())
       .addColumn("retired_at", t.instant)
+      // Revoked keys (compromised) are no longer published, so tokens they signed stop verifying at once.
+      .addColumn("revoked_at", t.instant)
       .execute();
   },
   async down(db: Kysely<unknown>) {
