@@ -7,9 +7,9 @@
  * further back than `catchUpMs`, the slots since passed while nobody was waiting or the worker was
  * stalled: they are dropped, not released in a burst, and the schedule restarts at `now`.
  *
- * Each release then happens at most `catchUpMs` after its slot. With catch-up under one interval T, any
- * 60 s window holds releases of slots from a span shorter than 60 s + T, so never more than rate + 1;
- * the engine wakes often enough (at least every catch-up window) that no slot is lost to lateness.
+ * Each release then happens at most `catchUpMs` after its slot. With catch-up under one interval T, the
+ * releases in any 60 s window belong to slots in a span shorter than 60 s + T: at most rate + 1 of them.
+ * The engine wakes often enough (well within the window) that slots are lost only to a stalled worker.
  */
 export function emissionIntervalMs(perMinute: number): number {
   return 60_000 / perMinute;
@@ -35,16 +35,10 @@ export function advance(allowed: Allowance, released: number): number {
 }
 
 /**
- * Catch-up window for a rate: half an interval (never below the scheduler's finest tick). A queue drawing
- * on a shared intake may have to wait for the intake's next slot, so its window stretches to cover one
- * intake interval, still under its own interval so its own bound holds.
+ * Catch-up window for a rate: just under one interval (never below the scheduler's finest tick). That is
+ * the most lateness the bound above allows, so a worker slowed by load, or a queue waiting for its turn in a
+ * shared intake, loses as few slots as possible.
  */
-export function catchUpFor(
-  perMinute: number,
-  minTickMs: number,
-  sharedPerMinute: number | null = null,
-): number {
-  const own = emissionIntervalMs(perMinute);
-  const wanted = sharedPerMinute === null ? own / 2 : emissionIntervalMs(sharedPerMinute) + minTickMs;
-  return Math.max(minTickMs, Math.min(Math.max(own / 2, wanted), own * 0.99));
+export function catchUpFor(perMinute: number, minTickMs: number): number {
+  return Math.max(minTickMs, emissionIntervalMs(perMinute) * 0.99);
 }

@@ -51,12 +51,7 @@ export function planRelease(
   const ordered = [...queues].sort((a, b) => b.priority - a.priority);
   let total = 0;
   for (const queue of ordered) {
-    const own = allowance(
-      queue.tatMs,
-      queue.perMinute,
-      now,
-      catchUpFor(queue.perMinute, MIN_TICK_MS, application.perMinute),
-    );
+    const own = allowance(queue.tatMs, queue.perMinute, now, catchUpFor(queue.perMinute, MIN_TICK_MS));
     const count = Math.max(0, Math.min(own.due, queue.waiting, sharedLeft));
     sharedLeft -= count;
     total += count;

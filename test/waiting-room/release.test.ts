@@ -102,7 +102,8 @@ describe("release", () => {
   it("estimates the wait from the measured rate, not only the configured one", async () => {
     // The queue allows 120 a minute, but its application's shared intake lets only 30 a minute through.
     const site = await createSite(h, { max_users_per_minute: 120 }, { max_users_per_minute: 30 });
-    const visitors = await joinMany(site.apiKey, site.queueId, "eta", 200);
+    const visitors = await joinMany(site.apiKey, site.queueId, "eta", 199);
+    visitors.push(await join(h, site.apiKey, site.queueId, "eta-last")); // surely last in line
     for (let elapsed = 0; elapsed < 120_000; elapsed += 250) {
       await h.room.engine.releaseDue();
       h.clock.advance(250);
