@@ -29,7 +29,7 @@ export interface AppDeps extends AdminDeps {
   room: WaitingRoom;
   readiness: readonly ReadinessCheck[];
   logger?: FastifyBaseLogger;
-  trustProxy?: boolean;
+  trustProxy?: false | number | string;
   version?: string;
 }
 
@@ -40,6 +40,12 @@ let requestCount = 0;
 function nextRequestId(): string {
   requestCount += 1;
   return `${ID_PREFIX}-${requestCount.toString(36)}`;
+}
+
+/** A hop count means: believe the nearest N proxies (proxy-addr's rule, as a function for Fastify's types). */
+function trustProxyOption(setting: false | number | string | undefined) {
+  if (typeof setting !== "number") return setting ?? false;
+  return (_address: string, hop: number) => hop < setting;
 }
 
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
@@ -62,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // One logger for all requests: creating a child per request costs more than the visitor path itself.
     childLoggerFactory: (logger) => logger,
-    trustProxy: deps.trustProxy ?? false,
+    trustProxy: trustProxyOption(deps.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
     genReqId: (request) => {

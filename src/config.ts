@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 
 /**
@@ -28,7 +29,11 @@ export interface Config {
   webhookUrl: string | undefined;
   queueThreshold: number;
   allowPrivateCallbacks: boolean;
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (login limits): none (false), the
+   * nearest N hops, or a list of proxy addresses/CIDRs. Never "all": the left-most entry is the client's own.
+   */
+  trustProxy: false | number | string;
   publicUrl: string | undefined;
   /** `anteroom worker`: port of its /metrics, /healthz and /readyz. */
   workerPort: number;
@@ -75,6 +80,19 @@ class EnvReader {
     if (["1", "true", "yes", "on"].includes(raw)) return true;
     if (["0", "false", "no", "off"].includes(raw)) return false;
     this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return false;
+  }
+
+  trustProxy(name: string): false | number | string {
+    const raw = this.string(name);
+    if (raw === undefined || ["false", "0", "no", "off"].includes(raw.toLowerCase())) return false;
+    if (["true", "yes", "on"].includes(raw.toLowerCase())) return 1;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    const entries = raw.split(",").map((entry) => entry.trim());
+    if (entries.every((entry) => isIP(entry.split("/")[0] ?? "") !== 0)) return entries.join(",");
+    this.problems.push(
+      `${name} must be false, true (the nearest proxy), a hop count, or proxy addresses/CIDRs (got "${raw}")`,
+    );
     return false;
   }
 
@@ -155,7 +173,7 @@ export function parseConfig(env: Env): Config {
     webhookUrl: r.url("WEBHOOK_URL", ["http:", "https:"]),
     queueThreshold: r.int("QUEUE_THRESHOLD", 100, 1, 1_000_000_000),
     allowPrivateCallbacks: r.bool("ALLOW_PRIVATE_CALLBACKS"),
-    trustProxy: r.bool("TRUST_PROXY"),
+    trustProxy: r.trustProxy("TRUST_PROXY"),
     publicUrl: r.url("PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
     workerPort: r.int("WORKER_PORT", 9100, 0, 65535),
     callbackLeaseSeconds: r.int("CALLBACK_LEASE_SECONDS", 60, 5, 3600),
@@ -177,6 +195,10 @@ export function parseConfig(env: Env): Config {
   return config;
 }
 
+// No spaces or control characters either: PostgreSQL refuses NUL, and logs would mangle the rest.
+const LOCAL_OR_DOMAIN = "[^\\s@\\u0000-\\u001f\\u007f]+";
+const EMAIL = new RegExp(`^${LOCAL_OR_DOMAIN}@${LOCAL_OR_DOMAIN}\\.${LOCAL_OR_DOMAIN}$`);
+
 export function isEmail(value: string): boolean {
-  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) && value.length <= 254;
+  return EMAIL.test(value) && value.length <= 254;
 }

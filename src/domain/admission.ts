@@ -93,7 +93,9 @@ export class AdmissionKeys {
     const { publicKey, privateKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
-    const now = iso(this.clock.now());
+    // Strictly after every key this process knows, so a rotation right after another still lists newest.
+    const newest = this.keys.at(-1);
+    const now = iso(Math.max(this.clock.now(), newest === undefined ? 0 : Date.parse(newest.createdAt) + 1));
     await this.repository.insert({
       kid,
       alg: ALG,
@@ -103,19 +105,34 @@ export class AdmissionKeys {
       retired_at: null,
       revoked_at: null,
     });
-    await this.repository.retireOthers(kid, now, options.revoke === true);
+    await this.repository.retireOlder({ kid, created_at: now }, now, options.revoke === true);
     await this.refresh();
     return kid;
   }
 
+  private async rotateAndGet(): Promise<LoadedKey> {
+    await this.rotate();
+    const key = this.active();
+    if (key === undefined) throw new Error("no admission signing key after rotation");
+    return key;
+  }
+
   /** The newest key not retired. */
+  /**
+   * The signing key: the newest not revoked. Keys are listed oldest first, and a rotation retires only
+   * keys older than the new one, so processes starting together (each generating a first key) still
+   * agree on one after a refresh, and never end up with every key retired.
+   */
   private active(): LoadedKey | undefined {
-    return this.keys.filter((key) => key.retiredAt === null).at(-1);
+    return this.keys.filter((key) => key.revokedAt === null).at(-1);
   }
 
   async sign(claims: AdmissionClaims): Promise<string> {
-    const key = this.active();
-    if (key === undefined) throw new Error("no admission signing key: call init() first");
+    let key = this.active();
+    if (key === undefined) {
+      await this.refresh(); // revoked elsewhere, or rotated by another process
+      key = this.active() ?? (await this.rotateAndGet());
+    }
     const issuedAt = Math.floor(claims.issuedAt / 1000);
     return new SignJWT({ app: claims.applicationId, seq: claims.seq })
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: "JWT" })

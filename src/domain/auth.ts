@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { jwtVerify, SignJWT } from "jose";
+import { isEmail } from "../config.js";
 import type { Store } from "../store/types.js";
 import type { Actor } from "./access.js";
 import type { Clock } from "./clock.js";
@@ -54,15 +55,16 @@ export class AuthService {
     if (wait > 0) {
       throw new OAuthError(429, "too_many_requests", "too many failed login attempts; retry later", wait);
     }
+    const attempt = this.deps.throttle.beginAttempt(email, clientAddress);
+    if (!isEmail(email)) throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     const user = await this.deps.store.users.findByEmail(email);
     // Verify against a throwaway hash for unknown accounts, so timing does not reveal which emails exist.
     this.dummyHash ??= hash("anteroom-dummy-password");
     const ok = await verify(user?.password_hash ?? (await this.dummyHash), password).catch(() => false);
     if (user === undefined || !ok || user.disabled_at !== null) {
-      this.deps.throttle.recordFailure(email, clientAddress);
       throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     }
-    this.deps.throttle.recordSuccess(email);
+    attempt.succeeded();
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
     const token = await new SignJWT({ role: user.role })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })

@@ -31,7 +31,11 @@ export class LoginThrottle {
     return Math.ceil(wait / 1000);
   }
 
-  recordFailure(account: string, address: string): void {
+  /**
+   * Counts an attempt as failed before its password is checked, so concurrent guesses cannot all slip
+   * under the limit while the (slow) hash is verified; returns how to take it back if it succeeds.
+   */
+  beginAttempt(account: string, address: string): { succeeded(): void } {
     const now = this.clock.now();
     for (const key of [`a:${account}`, `ip:${address}`]) {
       const recent = this.recent(key, now);
@@ -39,10 +43,14 @@ export class LoginThrottle {
       this.failures.set(key, recent);
     }
     if (this.failures.size > 100_000) this.prune(now);
-  }
-
-  recordSuccess(account: string): void {
-    this.failures.delete(`a:${account}`);
+    return {
+      succeeded: () => {
+        this.failures.delete(`a:${account}`);
+        const byAddress = this.failures.get(`ip:${address}`);
+        const at = byAddress?.lastIndexOf(now) ?? -1;
+        if (byAddress !== undefined && at >= 0) byAddress.splice(at, 1);
+      },
+    };
   }
 
   private recent(key: string, now: number): number[] {

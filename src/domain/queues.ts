@@ -28,8 +28,9 @@ export interface QueueInput extends QueueSettings {
 
 export type QueueUpdate = Partial<QueueSettings>;
 
-function checkRedirect(url: string | null | undefined): void {
-  if (url === null || url === undefined) return;
+/** The redirect URL in its normal form (percent-encoded), or null; a 400 naming the field if unusable. */
+function normalizeRedirect(url: string | null | undefined): string | null | undefined {
+  if (url === null || url === undefined) return url;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -39,6 +40,7 @@ function checkRedirect(url: string | null | undefined): void {
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
     throw errors.validation("redirect_url", "must use http or https");
   }
+  return parsed.toString();
 }
 
 /** Queues as one tenant-scoped caller sees them: only those of applications the caller may see. */
@@ -62,7 +64,7 @@ export class QueueService {
   async create(input: QueueInput): Promise<Queue> {
     await this.requireApplication(input.application_id);
     this.access.require("queue:write");
-    checkRedirect(input.redirect_url);
+    const redirectUrl = normalizeRedirect(input.redirect_url);
     const queue = await this.deps.store.queues.create(
       {
         application_id: input.application_id,
@@ -73,7 +75,7 @@ export class QueueService {
         release_ttl_seconds: input.release_ttl_seconds ?? QUEUE_DEFAULTS.release_ttl_seconds,
         abandon_after_seconds: input.abandon_after_seconds ?? QUEUE_DEFAULTS.abandon_after_seconds,
         admission_ttl_seconds: input.admission_ttl_seconds ?? QUEUE_DEFAULTS.admission_ttl_seconds,
-        redirect_url: input.redirect_url ?? null,
+        redirect_url: redirectUrl ?? null,
       },
       this.now(),
     );
@@ -103,7 +105,7 @@ export class QueueService {
   async update(id: string, input: QueueUpdate): Promise<Queue> {
     await this.get(id);
     this.access.require("queue:write");
-    checkRedirect(input.redirect_url);
+    const redirectUrl = normalizeRedirect(input.redirect_url);
     const patch: QueuePatch = {};
     for (const key of [
       "max_users_per_minute",
@@ -116,7 +118,7 @@ export class QueueService {
       if (value !== undefined) patch[key] = value;
     }
     if (input.name !== undefined) patch.name = input.name.trim();
-    if (input.redirect_url !== undefined) patch.redirect_url = input.redirect_url;
+    if (redirectUrl !== undefined) patch.redirect_url = redirectUrl;
     const updated = await this.deps.store.queues.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("queue");
     this.deps.events?.queueChanged(id);

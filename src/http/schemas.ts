@@ -13,12 +13,26 @@ export const ErrorBody = Type.Object(
   { $id: "ErrorBody" },
 );
 
-export const IdParams = Type.Object({ id: Type.String({ format: "uuid" }) }, { additionalProperties: false });
+/**
+ * An id: a UUID as this service writes them (lowercase, hyphenated). Stricter than the `uuid` format,
+ * which also admits `urn:uuid:` and uppercase forms the two databases would treat differently.
+ */
+export const Uuid = (description?: string) =>
+  Type.String({
+    pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+    ...(description === undefined ? {} : { description }),
+  });
+
+/** Free text (names): no control characters, which PostgreSQL would refuse (NUL) or logs would mangle. */
+export const Text = (minLength: number, maxLength: number) =>
+  Type.String({ minLength, maxLength, pattern: "^[^\\u0000-\\u001f\\u007f]*$" });
+
+export const IdParams = Type.Object({ id: Uuid() }, { additionalProperties: false });
 export type IdParams = Static<typeof IdParams>;
 
 export const PageQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
 });
 
 export const Instant = Type.String({ format: "date-time" });

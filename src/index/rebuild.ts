@@ -22,7 +22,7 @@ export async function rebuildQueue(
     const last = page.at(-1);
     if (last === undefined) break;
     const waiting = page.filter((ticket) => ticket.status === "waiting").map((ticket) => ticket.seq);
-    if (waiting.length > 0) await index.restoreWaiting(queueId, waiting, now);
+    if (waiting.length > 0) await index.addWaiting(queueId, waiting, now);
     const released = page.filter((ticket) => ticket.status === "released");
     if (released.length > 0) {
       await index.markReleased(

@@ -39,7 +39,11 @@ export interface ReleasedEntry {
 
 export interface QueueIndex {
   setMeta(queueId: string, meta: QueueMeta): Promise<void>;
-  /** Newly joined tickets, heartbeat now. */
+  /**
+   * Adds waiting tickets (new joins, or the record's during a rebuild), heartbeat now. Safe to repeat and
+   * to run while joins keep arriving: a ticket already waiting keeps its heartbeat, and one the index knows
+   * was released or ended is not re-added (a late add after a fast release must not resurrect it).
+   */
   addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
   /** The ticket's state; for a waiting or released ticket this is also its heartbeat. */
   poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
@@ -59,11 +63,6 @@ export interface QueueIndex {
   prune(queueId: string, cutoff: number): Promise<void>;
   /** Empties a queue (a full rebuild in a single process starts from nothing). */
   reset(queueId: string): Promise<void>;
-  /**
-   * Rebuild: re-adds the record's waiting tickets (heartbeat now) without disturbing entries already
-   * there, and skipping any the index knows have ended meanwhile. Safe while joins keep arriving.
-   */
-  restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
   /** Marks a queue's rebuild complete: until then a poll of a ticket the index lacks says "unknown". */
   markLoaded(queueId: string): Promise<void>;
   /** Whether the queue has been (re)built since the index was last emptied (e.g. Redis flushed). */

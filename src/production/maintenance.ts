@@ -2,9 +2,10 @@ import type { Logger } from "pino";
 import { Counter, Histogram } from "prom-client";
 import type { Clock } from "../domain/clock.js";
 import { rebuildQueue } from "../index/rebuild.js";
+import { settleWaitingEntries } from "../index/settle.js";
 import type { QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { Store, Ticket } from "../store/types.js";
+import type { Store } from "../store/types.js";
 import type { ReleaseEngine } from "../worker/release-engine.js";
 
 /** Exclusive, expiring lock across workers (Redis SET NX PX); false when another worker holds it. */
@@ -107,12 +108,14 @@ export class IndexMaintenance {
       const missing = record.filter((seq) => !inIndex.has(seq));
       const extra = indexed.filter((seq) => !inRecord.has(seq));
       if (missing.length > 0) {
-        await index.restoreWaiting(queueId, missing, clock.now());
+        await index.addWaiting(queueId, missing, clock.now());
         this.repairs.inc({ kind: "added" }, missing.length);
         repaired += missing.length;
       }
-      if (extra.length > 0)
-        repaired += await this.settle(queueId, extra, await store.tickets.findBySeqs(queueId, extra));
+      for (const [kind, n] of await settleWaitingEntries(store, index, queueId, extra, clock.now())) {
+        this.repairs.inc({ kind }, n);
+        repaired += n;
+      }
       if (last === undefined || record.length < PAGE) break;
       after = last;
     }
@@ -130,42 +133,5 @@ export class IndexMaintenance {
       if (last === undefined || page.length < PAGE || last > upTo) return seqs;
       cursor = last;
     }
-  }
-
-  /** Index entries the record says are not waiting: move each to its real state. */
-  private async settle(queueId: string, seqs: readonly number[], tickets: Ticket[]): Promise<number> {
-    const { index, clock } = this.deps;
-    const now = clock.now();
-    let settled = 0;
-    const known = new Set(tickets.map((ticket) => ticket.seq));
-    const unknown = seqs.filter((seq) => !known.has(seq));
-    if (unknown.length > 0) {
-      // Not in the record at all: nothing a visitor could hold a valid token for.
-      await index.end(queueId, unknown, "expired", now);
-      this.repairs.inc({ kind: "unknown" }, unknown.length);
-      settled += unknown.length;
-    }
-    for (const ticket of tickets) {
-      if (ticket.status === "waiting") continue; // joined or restored since the record page was read
-      if (ticket.status === "released") {
-        await index.markReleased(
-          queueId,
-          [
-            {
-              seq: ticket.seq,
-              accessToken: ticket.access_token ?? "",
-              releasedAt: Date.parse(ticket.released_at ?? new Date(now).toISOString()),
-              ...(ticket.admitted_at === null ? {} : { seenAt: Date.parse(ticket.admitted_at) }),
-            },
-          ],
-          now,
-        );
-      } else {
-        await index.end(queueId, [ticket.seq], ticket.status, now);
-      }
-      this.repairs.inc({ kind: ticket.status });
-      settled += 1;
-    }
-    return settled;
   }
 }

@@ -56,7 +56,8 @@ export interface QueuesTable {
 
 export type QueueMode = "live" | "simulation";
 export type TicketStatus = "waiting" | "released" | "expired" | "cancelled";
-export type EndReason = "cancelled" | "abandoned" | "not_seen";
+/** Why a ticket ended: cancelled, abandoned while waiting, never seen after release, or admission over. */
+export type EndReason = "cancelled" | "abandoned" | "not_seen" | "admission_ended";
 
 export interface TicketsTable {
   id: string;

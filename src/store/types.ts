@@ -182,6 +182,11 @@ export interface TicketRepository {
   expireAbandoned(queueId: string, seqs: readonly number[], now: string): Promise<number[]>;
   /** Released and never seen -> expired (not_seen); returns the seqs actually changed. */
   expireUnseen(queueId: string, seqs: readonly number[], now: string): Promise<number[]>;
+  /**
+   * Ends released tickets whose admission is over (released before `releasedBefore`): they are no longer
+   * active, so the visitor may queue again. Returns the seqs ended (at most `limit`).
+   */
+  endAdmissions(queueId: string, releasedBefore: string, now: string, limit: number): Promise<number[]>;
   /** Records the first time a released visitor was seen; false if it was not released or already seen. */
   markAdmitted(queueId: string, seq: number, now: string): Promise<boolean>;
   /** How many are waiting ahead of a ticket (fallback when the hot index cannot say). */
@@ -304,8 +309,8 @@ export interface SigningKeyRow {
 export interface SigningKeyRepository {
   list(): Promise<SigningKeyRow[]>;
   insert(row: SigningKeyRow): Promise<void>;
-  /** Retires every other key (still published for verification); with `revoke`, unpublishes them too. */
-  retireOthers(kid: string, now: string, revoke: boolean): Promise<void>;
+  /** Retires every key older than this one (still published for verification); with `revoke`, unpublishes them. */
+  retireOlder(key: { kid: string; created_at: string }, now: string, revoke: boolean): Promise<void>;
 }
 
 export interface Store {

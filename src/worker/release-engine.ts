@@ -5,6 +5,7 @@ import type { Clock } from "../domain/clock.js";
 import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../domain/estimate.js";
 import { planRelease } from "../domain/release-plan.js";
 import { iso } from "../domain/time.js";
+import { settleWaitingEntries } from "../index/settle.js";
 import type { QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, RateState, Store, Ticket } from "../store/types.js";
@@ -207,6 +208,16 @@ export class ReleaseEngine {
         const expired = await store.tickets.expireAbandoned(queue.id, stale, iso(now));
         await index.end(queue.id, expired, "expired", now);
         metrics.expired.inc({ ...labels, reason: "abandoned" }, expired.length);
+        // Stale in the index but not waiting in the record (an index update was missed): put them right,
+        // or they would sit at the front of every abandonment round.
+        const done = new Set(expired);
+        await settleWaitingEntries(
+          store,
+          index,
+          queue.id,
+          stale.filter((seq) => !done.has(seq)),
+          now,
+        );
       }
       const unseen = await index.unseen(queue.id, now - queue.release_ttl_seconds * 1000, EXPIRY_BATCH);
       if (unseen.length > 0) {
@@ -217,7 +228,19 @@ export class ReleaseEngine {
         const kept = new Set(expired);
         for (const seq of unseen) if (!kept.has(seq)) await index.markSeen(queue.id, seq, now);
       }
-      const retention = Math.max(MIN_RETENTION_MS, queue.admission_ttl_seconds * 1000);
+      // An admission over is a ticket no longer active: its visitor may queue again.
+      const admissionsOver = await store.tickets.endAdmissions(
+        queue.id,
+        iso(now - queue.admission_ttl_seconds * 1000),
+        iso(now),
+        EXPIRY_BATCH,
+      );
+      if (admissionsOver.length > 0) await index.end(queue.id, admissionsOver, "expired", now);
+      const retention = Math.max(
+        MIN_RETENTION_MS,
+        queue.admission_ttl_seconds * 1000,
+        queue.release_ttl_seconds * 1000,
+      );
       await index.prune(queue.id, now - retention);
     }
   }

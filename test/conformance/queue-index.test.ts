@@ -100,7 +100,7 @@ describe.each(adapters)("QueueIndex conformance: $name", ({ make }) => {
     const q = await queue();
     const seqs = Array.from({ length: 2500 }, (_, i) => i + 1);
     await index.addWaiting(q, seqs.slice(0, 1200), T0);
-    await index.restoreWaiting(q, seqs, T0 + SECOND);
+    await index.addWaiting(q, seqs, T0 + SECOND);
     expect(await index.waitingCount(q)).toBe(2500);
     expect(await index.abandoned(q, T0 + SECOND, 5000)).toEqual(seqs.slice(0, 1200));
     await index.end(q, seqs.slice(0, 1100), "expired", T0);
@@ -119,7 +119,7 @@ describe.each(adapters)("QueueIndex conformance: $name", ({ make }) => {
     const q = await queue();
     await expect(index.addWaiting(q, [0], T0)).rejects.toThrow(RangeError);
     await expect(index.addWaiting(q, [2 ** 40 + 1], T0)).rejects.toThrow(RangeError);
-    await expect(index.restoreWaiting(q, [1.5], T0)).rejects.toThrow(RangeError);
+    await expect(index.addWaiting(q, [1.5], T0)).rejects.toThrow(RangeError);
   });
 
   it("handles seqs near 2^40 exactly", async () => {
@@ -262,13 +262,13 @@ describe.each(adapters)("QueueIndex conformance: $name", ({ make }) => {
     expect(await index.waitingCount(q)).toBe(1);
   });
 
-  describe("restoreWaiting", () => {
+  describe("addWaiting", () => {
     it("skips tickets known to have ended or been released, and keeps existing heartbeats", async () => {
       const q = await queue();
       await index.addWaiting(q, [1, 2, 3], T0);
       await index.end(q, [2], "cancelled", T0);
       await index.markReleased(q, [{ seq: 3, accessToken: TOKEN, releasedAt: T0 }], T0);
-      await index.restoreWaiting(q, [1, 2, 3, 4], T0 + 100 * SECOND);
+      await index.addWaiting(q, [1, 2, 3, 4], T0 + 100 * SECOND);
       expect(await index.waitingCount(q)).toBe(2);
       expect(await index.waitingPage(q, 0, 10)).toEqual([1, 4]);
       expect(await index.poll(q, 2, T0 + 100 * SECOND)).toMatchObject({ state: "cancelled" });
@@ -288,7 +288,7 @@ describe.each(adapters)("QueueIndex conformance: $name", ({ make }) => {
       await index.end(q, [2], "cancelled", T0);
       await index.reset(q);
       expect(await index.waitingCount(q)).toBe(0);
-      await index.restoreWaiting(q, [2, 3], T0);
+      await index.addWaiting(q, [2, 3], T0);
       await index.markLoaded(q);
       expect(await index.poll(q, 2, T0)).toEqual({ state: "waiting", rank: 0, size: 2, meta: undefined });
     });
@@ -392,7 +392,7 @@ describe.skipIf(redisAt === undefined)("RedisQueueIndex only", () => {
     expect(await idx.poll(q, 4, T0)).toMatchObject({ state: "released", firstSeen: true });
     expect(await idx.poll(q, 5, T0)).toEqual({ state: "cancelled", size: 1 });
 
-    await idx.restoreWaiting(q, [1, 2, 4, 5], T0);
+    await idx.addWaiting(q, [1, 2, 4, 5], T0);
     await idx.markLoaded(q);
     expect(await idx.poll(q, 3, T0)).toEqual({ state: "waiting", rank: 2, size: 3, meta: undefined });
     expect(await idx.poll(q, 9, T0)).toEqual({ state: "unknown", size: 3 });

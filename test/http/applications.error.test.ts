@@ -28,6 +28,7 @@ describe("applications: bad input is a 400 naming the field, and stores nothing"
     ["callback_url with another scheme", { ...appBody(), callback_url: "ftp://a.com/x" }, "callback_url"],
     ["callback_url with credentials", { ...appBody(), callback_url: "https://u:p@a.com/x" }, "callback_url"],
     ["an unknown field", { ...appBody(), colour: "blue" }, "colour"],
+    ["a NUL character in the name", { ...appBody(), name: "bad\u0000name" }, "name"],
     ["a shared rate of zero", { ...appBody(), max_users_per_minute: 0 }, "max_users_per_minute"],
   ];
   for (const [title, payload, field] of cases) {
@@ -95,6 +96,29 @@ describe("applications: bad input is a 400 naming the field, and stores nothing"
     });
     expect(response.statusCode).toBe(415);
     expect(response.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+  });
+
+  it.each(["urn:uuid:00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-00000000000A"])(
+    "an id %s in a form the service never issues is a 400, not a database error",
+    async (id) => {
+      const response = await h.app.inject({
+        method: "GET",
+        url: `/applications/${encodeURIComponent(id)}`,
+        headers: auth,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: { code: "validation_failed", field: "id" } });
+    },
+  );
+
+  it("an offset too large to be real is a 400", async () => {
+    const response = await h.app.inject({
+      method: "GET",
+      url: "/applications?offset=100000000000000000000",
+      headers: auth,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { field: "offset" } });
   });
 
   it("a limit out of range", async () => {

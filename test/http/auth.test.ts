@@ -54,6 +54,11 @@ describe("POST /auth/token (OAuth2 password grant)", () => {
     expect(missing.json()).toMatchObject({ error: "invalid_request" });
     const empty = await h.app.inject({ method: "POST", url: "/auth/token" });
     expect(empty.statusCode).toBe(400);
+    const nul = await h.app.inject(
+      form({ grant_type: "password", username: "ad\u0000min@example.com", password: "x" }),
+    );
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json()).toMatchObject({ error: "invalid_grant" });
   });
 });
 
@@ -95,6 +100,27 @@ describe("login brute-force limit", () => {
         last = response.statusCode;
       }
       expect(last).toBe(429);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
+describe("login limit under concurrent guesses", () => {
+  it("counts guesses in flight: a burst of 30 at once cannot get more than 10 past the per-account limit", async () => {
+    const local = await startHarness();
+    try {
+      await local.login("burst@example.com", "viewer");
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          local.app.inject(
+            form({ grant_type: "password", username: "burst@example.com", password: `guess-${i}` }),
+          ),
+        ),
+      );
+      const checked = answers.filter((answer) => answer.statusCode === 400).length;
+      expect(checked).toBeLessThanOrEqual(10);
+      expect(answers.filter((answer) => answer.statusCode === 429).length).toBeGreaterThanOrEqual(20);
     } finally {
       await local.close();
     }

@@ -56,9 +56,17 @@ describe("config", () => {
       webhookUrl: "https://hooks.example.com/x",
       queueThreshold: 5000,
       allowPrivateCallbacks: true,
-      trustProxy: true,
+      trustProxy: 1,
       publicUrl: "https://queue.example.com",
     });
+  });
+
+  it("reads TRUST_PROXY as hops or proxy addresses, never as 'trust everyone'", () => {
+    expect(parseConfig({}).trustProxy).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(1);
+    expect(parseConfig({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(parseConfig({ TRUST_PROXY: "10.0.0.0/8, 192.168.1.5" }).trustProxy).toBe("10.0.0.0/8,192.168.1.5");
+    expect(problems({ TRUST_PROXY: "everyone" })[0]).toContain("TRUST_PROXY");
   });
 
   it("accepts sqlite: URLs", () => {

@@ -73,7 +73,7 @@ describe("released visitors", () => {
     await h.room.engine.releaseDue();
     h.clock.advance(5_000);
     expect((await status(h, visitor.token)).status).toBe("released");
-    h.clock.advance(3_600_000);
+    h.clock.advance(700_000); // past release_ttl, within the admission
     await h.room.engine.expire();
     expect((await h.store.tickets.findBySeq(site.queueId, 1))?.admitted_at).not.toBeNull();
     expect((await status(h, visitor.token)).status).toBe("released");
@@ -110,6 +110,46 @@ describe("released visitors", () => {
     const accessToken = (await h.store.tickets.findBySeq(site.queueId, 1))?.access_token ?? "";
     h.clock.advance(121_000);
     expect((await admissionCheck(site.apiKey, accessToken)).statusCode).toBe(401);
+  });
+});
+
+describe("the end of an admission", () => {
+  it("frees the visitor id: once the admission token has expired, the visitor may queue again", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60, admission_ttl_seconds: 120 });
+    const first = await join(h, site.apiKey, site.queueId, "returning");
+    await h.room.engine.releaseDue();
+    expect((await status(h, first.token)).status).toBe("released");
+    expect((await join(h, site.apiKey, site.queueId, "returning")).token).toBe(first.token); // still admitted
+    h.clock.advance(121_000);
+    await h.room.engine.expire();
+    expect(await h.store.tickets.findBySeq(site.queueId, 1)).toMatchObject({
+      status: "expired",
+      end_reason: "admission_ended",
+    });
+    expect((await status(h, first.token)).status).toBe("expired");
+    const again = await join(h, site.apiKey, site.queueId, "returning");
+    expect(again.token).not.toBe(first.token);
+    expect(again).toMatchObject({ status: "waiting", position: 1 });
+  });
+});
+
+describe("index entries the record disagrees with", () => {
+  it("are put right by the expiry round instead of blocking it", async () => {
+    const site = await createSite(h, { max_users_per_minute: 1, abandon_after_seconds: 60 });
+    const a = await join(h, site.apiKey, site.queueId, "a");
+    const b = await join(h, site.apiKey, site.queueId, "b");
+    // The record cancelled "a" but the index never heard (a lost update).
+    await h.store.db
+      .updateTable("tickets")
+      .set({ status: "cancelled", end_reason: "cancelled", ended_at: new Date(h.clock.now()).toISOString() })
+      .where("queue_id", "=", site.queueId)
+      .where("visitor_id", "=", "a")
+      .execute();
+    h.clock.advance(61_000);
+    await status(h, b.token); // b is still here
+    await h.room.engine.expire();
+    expect((await status(h, a.token)).status).toBe("cancelled");
+    expect(await status(h, b.token)).toMatchObject({ status: "waiting", position: 1 });
   });
 });
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { errorResponses, IdParams, Instant, PageOf, PageQuery } from "../schemas.js";
+import { errorResponses, IdParams, Instant, PageOf, PageQuery, Text, Uuid } from "../schemas.js";
 
-const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Name = Text(1, 200);
 const Domain = Type.String({
   minLength: 1,
   maxLength: 253,
@@ -18,7 +18,7 @@ const SharedRate = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }),
 });
 
 export const ApplicationSchema = Type.Object({
-  id: Type.String({ format: "uuid" }),
+  id: Uuid(),
   name: Type.String(),
   domain: Type.String(),
   callback_url: Type.String(),

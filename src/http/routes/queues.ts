@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { errorResponses, IdParams, Instant, PageOf, PageQuery } from "../schemas.js";
+import { errorResponses, IdParams, Instant, PageOf, PageQuery, Text, Uuid } from "../schemas.js";
 
-const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Name = Text(1, 200);
 const Rate = Type.Integer({ minimum: 1, maximum: 1_000_000, description: "visitors released per minute" });
 const Priority = Type.Integer({
   minimum: -1000,
@@ -43,8 +43,8 @@ const Settings = {
 };
 
 export const QueueSchema = Type.Object({
-  id: Type.String({ format: "uuid" }),
-  application_id: Type.String({ format: "uuid" }),
+  id: Uuid(),
+  application_id: Uuid(),
   ...Settings,
   mode: Mode,
   created_at: Instant,
@@ -53,7 +53,7 @@ export const QueueSchema = Type.Object({
 
 const CreateBody = Type.Object(
   {
-    application_id: Type.String({ format: "uuid" }),
+    application_id: Uuid(),
     name: Name,
     max_users_per_minute: Rate,
     priority: Type.Optional(Priority),
@@ -81,7 +81,7 @@ const UpdateBody = Type.Object(
 
 const ListQuery = Type.Object({
   ...PageQuery.properties,
-  application_id: Type.Optional(Type.String({ format: "uuid" })),
+  application_id: Type.Optional(Uuid()),
 });
 
 const tags = ["queues"];

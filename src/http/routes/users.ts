@@ -1,15 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { errorResponses, IdParams, Instant, PageOf, PageQuery } from "../schemas.js";
+import { errorResponses, IdParams, Instant, PageOf, PageQuery, Uuid } from "../schemas.js";
 
 const Role = Type.Union([Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer")]);
 const Password = Type.String({ minLength: 1, maxLength: 1024, description: "at least 12 characters" });
 
 const UserSchema = Type.Object({
-  id: Type.String({ format: "uuid" }),
+  id: Uuid(),
   email: Type.String(),
   role: Role,
-  application_ids: Type.Array(Type.String({ format: "uuid" }), {
+  application_ids: Type.Array(Uuid(), {
     description: "applications granted to an operator or viewer",
   }),
   created_at: Instant,
@@ -25,14 +25,8 @@ const UpdateBody = Type.Object(
   { role: Type.Optional(Role), password: Type.Optional(Password), disabled: Type.Optional(Type.Boolean()) },
   { additionalProperties: false, minProperties: 1 },
 );
-const GrantBody = Type.Object(
-  { application_id: Type.String({ format: "uuid" }) },
-  { additionalProperties: false },
-);
-const GrantParams = Type.Object(
-  { id: Type.String({ format: "uuid" }), applicationId: Type.String({ format: "uuid" }) },
-  { additionalProperties: false },
-);
+const GrantBody = Type.Object({ application_id: Uuid() }, { additionalProperties: false });
+const GrantParams = Type.Object({ id: Uuid(), applicationId: Uuid() }, { additionalProperties: false });
 
 const tags = ["users"];
 const security = [{ bearer: [] }];

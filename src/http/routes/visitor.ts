@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { VisitorService } from "../../visitor/visitor-service.js";
-import { errorResponses } from "../schemas.js";
+import { errorResponses, Uuid } from "../schemas.js";
 
 // Plain `type: [...]` and `enum` rather than anyOf: the response serializer picks an anyOf branch by
 // validating each value, which the hot path cannot afford.
@@ -64,10 +64,7 @@ export function visitorRoutes(visitors: VisitorService): FastifyPluginAsyncTypeb
           tags,
           security: [{ apiKey: [] }],
           summary: "Put a visitor in a queue (idempotent per visitor_id)",
-          body: Type.Object(
-            { queue_id: Type.String({ format: "uuid" }), visitor_id: VisitorId },
-            { additionalProperties: false },
-          ),
+          body: Type.Object({ queue_id: Uuid(), visitor_id: VisitorId }, { additionalProperties: false }),
           response: { 200: JoinResponse, ...errorResponses(400, 401, 404, 503) },
         },
       },

@@ -40,8 +40,10 @@ export class MemoryQueueIndex implements QueueIndex {
   }
 
   async addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
-    const { line } = this.state(queueId);
-    for (const seq of seqs) line.add(seq, seconds(now));
+    const queue = this.state(queueId);
+    for (const seq of seqs) {
+      if (!queue.ended.has(seq) && !queue.released.has(seq)) queue.line.add(seq, seconds(now));
+    }
   }
 
   /** Synchronous form of poll(), for callers in this process that want to skip a promise. */
@@ -133,13 +135,6 @@ export class MemoryQueueIndex implements QueueIndex {
 
   async reset(queueId: string): Promise<void> {
     this.queues.delete(queueId);
-  }
-
-  async restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
-    const queue = this.state(queueId);
-    for (const seq of seqs) {
-      if (!queue.ended.has(seq) && !queue.released.has(seq)) queue.line.add(seq, seconds(now));
-    }
   }
 
   // One process holds the whole index and builds it before serving: it is always loaded.

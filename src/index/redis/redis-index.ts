@@ -172,12 +172,6 @@ export class RedisQueueIndex implements QueueIndex {
     await this.redis.del(...allQueueKeys(this.keys(queueId)));
   }
 
-  async restoreWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
-    checkJoin(seqs, now);
-    if (seqs.length === 0) return;
-    await this.scripts.restoreWaiting(this.keys(queueId), seconds(now), seqs.map(String));
-  }
-
   async markLoaded(queueId: string): Promise<void> {
     await this.redis.set(this.keys(queueId).loaded, "1");
   }

@@ -14,8 +14,7 @@ type Arg = string | number;
 type Command = (...args: Arg[]) => Promise<unknown>;
 
 const SCRIPTS = {
-  addWaiting: { file: "add-waiting-2.lua", keys: 2 },
-  restoreWaiting: { file: "restore-waiting-5.lua", keys: 5 },
+  addWaiting: { file: "add-waiting-5.lua", keys: 5 },
   poll: { file: "poll-8.lua", keys: 8 },
   end: { file: "end-7.lua", keys: 7 },
   markReleased: { file: "mark-released-5.lua", keys: 5 },
@@ -51,7 +50,6 @@ function luaSources(): Record<ScriptName, string> {
     const read = (name: ScriptName) => readFileSync(new URL(SCRIPTS[name].file, dir), "utf8");
     sources = {
       addWaiting: read("addWaiting"),
-      restoreWaiting: read("restoreWaiting"),
       poll: read("poll"),
       end: read("end"),
       markReleased: read("markReleased"),
@@ -155,7 +153,6 @@ export class IndexScripts {
   constructor(redis: Redis) {
     this.commands = {
       addWaiting: define(redis, "addWaiting"),
-      restoreWaiting: define(redis, "restoreWaiting"),
       poll: define(redis, "poll"),
       end: define(redis, "end"),
       markReleased: define(redis, "markReleased"),
@@ -166,11 +163,7 @@ export class IndexScripts {
   }
 
   async addWaiting(k: QueueKeys, beatSeconds: number, seqs: readonly string[]): Promise<void> {
-    await this.commands.addWaiting(k.waiting, k.beats, beatSeconds, ...seqs);
-  }
-
-  async restoreWaiting(k: QueueKeys, beatSeconds: number, seqs: readonly string[]): Promise<void> {
-    await this.commands.restoreWaiting(
+    await this.commands.addWaiting(
       k.waiting,
       k.beats,
       k.released,

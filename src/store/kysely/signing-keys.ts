@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import type { Database } from "../schema.js";
 import type { SigningKeyRepository, SigningKeyRow } from "../types.js";
 
@@ -13,18 +13,25 @@ export class KyselySigningKeyRepository implements SigningKeyRepository {
     await this.db.insertInto("signing_keys").values(row).execute();
   }
 
-  async retireOthers(kid: string, now: string, revoke: boolean): Promise<void> {
+  async retireOlder(key: { kid: string; created_at: string }, now: string, revoke: boolean): Promise<void> {
+    // Only keys listed before this one (created_at, then kid): two processes rotating at once each
+    // retire the older key, never both each other's.
+    const older = (eb: ExpressionBuilder<Database, "signing_keys">) =>
+      eb.or([
+        eb("created_at", "<", key.created_at),
+        eb.and([eb("created_at", "=", key.created_at), eb("kid", "<", key.kid)]),
+      ]);
     await this.db
       .updateTable("signing_keys")
       .set({ retired_at: now })
-      .where("kid", "!=", kid)
+      .where(older)
       .where("retired_at", "is", null)
       .execute();
     if (revoke) {
       await this.db
         .updateTable("signing_keys")
         .set({ revoked_at: now })
-        .where("kid", "!=", kid)
+        .where(older)
         .where("revoked_at", "is", null)
         .execute();
     }

@@ -1,11 +1,16 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import { ACTIVE_TICKET_PREDICATE, WAITING_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
+import {
+  ACTIVE_TICKET_PREDICATE,
+  RELEASED_TICKET_PREDICATE,
+  WAITING_TICKET_PREDICATE,
+} from "../migrations/002-waiting-room.js";
 import type { Database } from "../schema.js";
 import type { JoinOutcome, JoinRequest, Ticket, TicketRepository } from "../types.js";
 import { newTimeOrderedId } from "./util.js";
 
 const active = sql.raw<boolean>(ACTIVE_TICKET_PREDICATE);
 const waiting = sql.raw<boolean>(WAITING_TICKET_PREDICATE);
+const released = sql.raw<boolean>(RELEASED_TICKET_PREDICATE);
 
 export class KyselyTicketRepository implements TicketRepository {
   constructor(protected readonly db: Kysely<Database>) {}
@@ -87,6 +92,29 @@ export class KyselyTicketRepository implements TicketRepository {
       .returning("seq")
       .execute();
     return rows.map((row) => row.seq);
+  }
+
+  async endAdmissions(
+    queueId: string,
+    releasedBefore: string,
+    now: string,
+    limit: number,
+  ): Promise<number[]> {
+    const rows = await this.db
+      .updateTable("tickets")
+      .set({ status: "expired", ended_at: now, end_reason: "admission_ended" })
+      .where("id", "in", (eb) =>
+        eb
+          .selectFrom("tickets")
+          .select("id")
+          .where("queue_id", "=", queueId)
+          .where(released)
+          .where("released_at", "<", releasedBefore)
+          .limit(limit),
+      )
+      .returning("seq")
+      .execute();
+    return rows.map((row) => Number(row.seq));
   }
 
   async markAdmitted(queueId: string, seq: number, now: string): Promise<boolean> {

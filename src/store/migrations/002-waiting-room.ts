@@ -7,6 +7,7 @@ import type { MigrationFactory } from "./index.js";
  */
 export const ACTIVE_TICKET_PREDICATE = "status in ('waiting', 'released')";
 export const WAITING_TICKET_PREDICATE = "status = 'waiting'";
+export const RELEASED_TICKET_PREDICATE = "status = 'released'";
 
 /** Visitors (tickets), release rate state, the callback outbox and dead letters, admission signing keys. */
 export const waitingRoom: MigrationFactory = (t) => ({
@@ -55,6 +56,13 @@ export const waitingRoom: MigrationFactory = (t) => ({
       .on("tickets")
       .columns(["queue_id", "seq"])
       .where(sql.raw<SqlBool>(WAITING_TICKET_PREDICATE))
+      .execute();
+    // Released tickets by release time: expiry of unseen releases and the end of admissions.
+    await db.schema
+      .createIndex("tickets_released_idx")
+      .on("tickets")
+      .columns(["queue_id", "released_at"])
+      .where(sql.raw<SqlBool>(RELEASED_TICKET_PREDICATE))
       .execute();
 
     await db.schema

@@ -1,6 +1,7 @@
 --[[
-  Rebuild: re-adds the record's waiting tickets, heartbeat now, without disturbing tickets already waiting
-  (NX keeps their heartbeat) and skipping any the index knows were released or ended meanwhile.
+  Adds waiting tickets (new joins, or the record's during a rebuild), heartbeat now, without disturbing
+  tickets already waiting (NX keeps their heartbeat) and skipping any the index knows were released or
+  ended: an add that arrives after the ticket's release (another process was faster) must not resurrect it.
 
   KEYS[1] waiting    ZSET seq -> seq
   KEYS[2] beats      ZSET seq -> last heartbeat (seconds)
