@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { connect } from "node:net";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -17,44 +18,65 @@ function canRun(command: string): boolean {
   }
 }
 
-const productionPossible =
-  (existsSync("/usr/lib/postgresql") || process.env.DB_URL?.startsWith("postgres") === true) &&
-  (canRun("redis-server") || process.env.REDIS_URL !== undefined);
-const runProduction = process.env.CI === "true" || productionPossible;
-if (!runProduction) {
-  console.warn("\n!!! PostgreSQL or Redis unavailable: the production-adapter tests are SKIPPED !!!\n");
+/** Something answers on this local port (a server we can use even without its binaries installed). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1", timeout: 300 });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
+
+async function productionPossible(): Promise<boolean> {
+  const postgres =
+    process.env.DB_URL?.startsWith("postgres") === true ||
+    existsSync("/usr/lib/postgresql") ||
+    (await listening(5432));
+  const redis = process.env.REDIS_URL !== undefined || canRun("redis-server") || (await listening(6379));
+  return postgres && redis;
 }
 
 const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: "forks" as const };
 
-export default defineConfig({
-  test: {
-    projects: [
-      {
-        test: {
-          ...shared,
-          name: "embedded",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/production/**"],
-          provide: { adapter: "embedded" },
+export default defineConfig(async () => {
+  const runProduction = process.env.CI === "true" || (await productionPossible());
+  if (!runProduction) {
+    console.warn("\n!!! PostgreSQL or Redis unavailable: the production-adapter tests are SKIPPED !!!\n");
+  }
+  return {
+    test: {
+      projects: [
+        {
+          test: {
+            ...shared,
+            name: "embedded",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/production/**"],
+            provide: { adapter: "embedded" as const },
+          },
         },
-      },
-      ...(runProduction
-        ? [
-            {
-              test: {
-                ...shared,
-                name: "production",
-                include: [
-                  "test/waiting-room/**/*.test.ts",
-                  "test/http/**/*.test.ts",
-                  "test/production/**/*.test.ts",
-                ],
-                provide: { adapter: "production" as const },
+        ...(runProduction
+          ? [
+              {
+                test: {
+                  ...shared,
+                  name: "production",
+                  include: [
+                    "test/waiting-room/**/*.test.ts",
+                    "test/http/**/*.test.ts",
+                    "test/production/**/*.test.ts",
+                  ],
+                  provide: { adapter: "production" as const },
+                },
               },
-            },
-          ]
-        : []),
-    ],
-  },
+            ]
+          : []),
+      ],
+    },
+  };
 });

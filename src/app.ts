@@ -83,7 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerRequestContext(app, deps.room.metrics);
-  await app.register(formbody);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
@@ -91,7 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
   await app.register(visitorRoutes(deps.room.visitors));
   await app.register(admissionRoutes(deps.room.visitors, deps.room.admission));
-  await app.register(tokenRoute(deps.auth));
+  // Form bodies only where OAuth2 requires them: every other route takes JSON.
+  await app.register(async (oauth) => {
+    await oauth.register(formbody);
+    await oauth.register(tokenRoute(deps.auth));
+  });
   const adminDeps: AdminDeps = { ...deps, events: deps.room.events, queueIndex: deps.room.index };
   await app.register(async (admin) => {
     adminAuth(admin, deps.auth, adminDeps);

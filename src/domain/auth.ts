@@ -82,6 +82,7 @@ export class AuthService {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
     if (!match?.[1]) throw errors.unauthorized("send an Authorization: Bearer <token> header");
     let subject: string | undefined;
+    let issuedAt = 0;
     try {
       const { payload } = await jwtVerify(match[1], this.deps.signingKey, {
         issuer: ISSUER,
@@ -90,12 +91,20 @@ export class AuthService {
         currentDate: new Date(this.deps.clock.now()),
       });
       subject = payload.sub;
+      issuedAt = payload.iat ?? 0;
     } catch {
       throw errors.unauthorized("the bearer token is expired or not valid");
     }
     const user = subject === undefined ? undefined : await this.deps.store.users.findById(subject);
     if (user === undefined || user.disabled_at !== null) {
       throw errors.unauthorized("the account behind this token no longer exists or is disabled");
+    }
+    // iat has whole seconds: a token from the second of the change is given the benefit of the doubt.
+    if (
+      user.sessions_valid_from !== null &&
+      issuedAt < Math.floor(Date.parse(user.sessions_valid_from) / 1000)
+    ) {
+      throw errors.unauthorized("the password was changed since this token was issued; log in again");
     }
     const grants = user.role === "admin" ? [] : await this.deps.store.users.grants(user.id);
     return { userId: user.id, email: user.email, role: user.role, grants };

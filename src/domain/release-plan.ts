@@ -1,4 +1,4 @@
-import { advance, allowance, catchUpFor } from "./gcra.js";
+import { type Allowance, advance, allowance, catchUpFor } from "./gcra.js";
 
 /**
  * Who may be released now, for one application. Each queue has its own rate; an application may add a
@@ -27,6 +27,14 @@ export interface ReleasePlan {
   applicationTat: number | undefined;
   /** Earliest time a queue that still has visitors waiting could release again; undefined when none wait. */
   nextDueAt: number | undefined;
+  /**
+   * The rate state after releasing `actual` (which may be fewer than planned: the waiting counts the plan
+   * used can run ahead of the record). Slots are charged only for visitors really released.
+   */
+  settle(actual: ReadonlyMap<string, number>): {
+    queueTats: Map<string, number>;
+    applicationTat: number | undefined;
+  };
 }
 
 export const MIN_TICK_MS = 10;
@@ -50,8 +58,10 @@ export function planRelease(
   const queueTats = new Map<string, number>();
   const ordered = [...queues].sort((a, b) => b.priority - a.priority);
   let total = 0;
+  const allowances = new Map<string, Allowance>();
   for (const queue of ordered) {
     const own = allowance(queue.tatMs, queue.perMinute, now, catchUpFor(queue.perMinute, MIN_TICK_MS));
+    allowances.set(queue.queueId, own);
     const count = Math.max(0, Math.min(own.due, queue.waiting, sharedLeft));
     sharedLeft -= count;
     total += count;
@@ -59,11 +69,24 @@ export function planRelease(
     queueTats.set(queue.queueId, advance(own, count));
   }
   const applicationTat = shared === undefined ? undefined : advance(shared, total);
+  const settle = (actual: ReadonlyMap<string, number>) => {
+    const settled = new Map<string, number>();
+    let released = 0;
+    for (const [queueId, own] of allowances) {
+      const count = actual.get(queueId) ?? 0;
+      released += count;
+      settled.set(queueId, advance(own, count));
+    }
+    return {
+      queueTats: settled,
+      applicationTat: shared === undefined ? undefined : advance(shared, released),
+    };
+  };
   let nextDueAt: number | undefined;
   for (const queue of ordered) {
     if (queue.waiting - (counts.get(queue.queueId) ?? 0) <= 0) continue;
     const due = Math.max(queueTats.get(queue.queueId) ?? now, applicationTat ?? now, now + MIN_TICK_MS);
     nextDueAt = nextDueAt === undefined ? due : Math.min(nextDueAt, due);
   }
-  return { counts, queueTats, applicationTat, nextDueAt };
+  return { counts, queueTats, applicationTat, nextDueAt, settle };
 }

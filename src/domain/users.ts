@@ -108,6 +108,7 @@ export class UserService {
     if (input.password !== undefined) {
       checkPassword(input.password);
       patch.password_hash = await hashPassword(input.password);
+      patch.sessions_valid_from = this.now(); // a changed password ends the sessions of the old one
     }
     if (input.disabled !== undefined) patch.disabled_at = input.disabled ? this.now() : null;
     const user = await this.deps.store.users.update(id, patch, this.now());

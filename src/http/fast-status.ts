@@ -70,6 +70,12 @@ export function fastStatusHandler(
   const observe = (status: number, started: bigint) =>
     deps.metrics.httpDuration.observe("GET", PATH, status, Number(process.hrtime.bigint() - started) / 1e9);
   const fail = (res: ServerResponse, error: unknown, requestId: string, started: bigint) => {
+    if (res.headersSent) {
+      // Failed while writing the answer itself: nothing sensible can follow on this connection.
+      deps.logger?.error({ err: error, reqId: requestId }, "status poll failed mid-response");
+      res.destroy();
+      return;
+    }
     const appError = toAppError(error instanceof Error ? error : new Error(String(error)));
     if (appError.status >= 500) deps.logger?.error({ err: error, reqId: requestId }, "status poll failed");
     send(
@@ -109,10 +115,10 @@ export function fastStatusHandler(
       fail(res, error, requestId, started);
       return true;
     }
-    deps.visitors.status(token).then(
-      (status) => succeed(res, status, requestId, started),
-      (error: unknown) => fail(res, error, requestId, started),
-    );
+    deps.visitors
+      .status(token)
+      .then((status) => succeed(res, status, requestId, started))
+      .catch((error: unknown) => fail(res, error, requestId, started));
     return true;
   };
 }

@@ -114,9 +114,8 @@ export async function checkCallbackUrl(
   if (!options.allowPrivate) {
     const refused = addresses.find((entry) => !isPublicAddress(entry.address));
     if (refused !== undefined) {
-      throw errors.invalidCallbackUrl(
-        `host "${host}" resolves to ${refused.address}, a private, loopback or link-local address`,
-      );
+      // Which address is deliberately not said: tenants must not learn how internal names resolve.
+      throw errors.invalidCallbackUrl(`host "${host}" resolves to a private, loopback or link-local address`);
     }
   }
   return { url, addresses };

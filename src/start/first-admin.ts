@@ -27,7 +27,8 @@ export async function bootstrapFirstAdmin(runtime: Runtime): Promise<void> {
     if (existing.total > 0) return;
     const email = config.adminEmail ?? DEFAULT_ADMIN_EMAIL;
     const password = randomBytes(18).toString("base64url");
-    await ensureUser({ store, clock }, { email, password, role: "admin" });
+    const { created } = await ensureUser({ store, clock }, { email, password, role: "admin" });
+    if (!created) return; // another process sharing this record created it first, with its own password
     const file = path.join(config.dataDir, "initial-admin-password");
     fs.mkdirSync(config.dataDir, { recursive: true });
     fs.writeFileSync(file, password, { mode: 0o600 });

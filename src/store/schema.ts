@@ -13,6 +13,7 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   disabled_at: string | null;
+  sessions_valid_from: string | null;
 }
 
 export interface UserGrantsTable {

@@ -27,6 +27,8 @@ export interface User {
   created_at: string;
   updated_at: string;
   disabled_at: string | null;
+  /** Admin tokens issued before this instant are no longer accepted (password changed). */
+  sessions_valid_from: string | null;
 }
 
 export interface UserWithSecret extends User {
@@ -73,6 +75,7 @@ export interface UserPatch {
   role?: Role;
   password_hash?: string;
   disabled_at?: string | null;
+  sessions_valid_from?: string;
 }
 
 export interface NewApplication {
@@ -222,9 +225,13 @@ export interface ReleaseRequest {
 }
 
 export interface ReleasePlanLike {
+  /** How many to release from each queue, at most. */
   counts: ReadonlyMap<string, number>;
-  /** New state per queue (and the application's, under its id, when it has a shared intake). */
-  states: ReadonlyMap<string, RateState>;
+  /**
+   * New state per queue (and the application's, under its id, when it has a shared intake), given how
+   * many were actually released from each queue (fewer than planned if fewer were waiting in the record).
+   */
+  states(actual: ReadonlyMap<string, number>): ReadonlyMap<string, RateState>;
 }
 
 export interface ReleaseResult {
@@ -273,23 +280,29 @@ export interface CallbackError {
 export interface OutboxRepository {
   /** Claims up to `limit` due pending entries until `leaseUntil`, so no other worker sends them meanwhile. */
   claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]>;
-  markDelivered(id: string, attempts: number, status: number, now: string): Promise<void>;
+  /**
+   * The outcome of an attempt, recorded only while the caller still holds the lease it claimed with
+   * (`lease`); false when the lease ran out and another worker took the entry over.
+   */
+  markDelivered(id: string, lease: string, attempts: number, status: number, now: string): Promise<boolean>;
   scheduleRetry(
     id: string,
+    lease: string,
     attempts: number,
     nextAttemptAt: string,
     error: string,
     status: number | null,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** After the last attempt: the entry becomes dead and a callback error (dead letter) is recorded, together. */
   markDead(
     entry: OutboxEntry,
+    lease: string,
     attempts: number,
     url: string,
     error: string,
     status: number | null,
     now: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   forQueue(queueId: string): Promise<OutboxEntry[]>;
   errors(filter: { applicationIds: Visibility; limit: number }): Promise<CallbackError[]>;
   /** Earliest next attempt among pending entries, to know when to look again. */

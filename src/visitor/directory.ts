@@ -20,12 +20,19 @@ class TtlCache<T> {
     private readonly maxEntries: number,
   ) {}
 
-  async get(key: string, load: () => Promise<T>): Promise<T> {
+  /** The cached value, or a fresh load; `keep` decides whether a loaded value is worth caching. */
+  async get(key: string, load: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     const now = this.clock.now();
     const hit = this.entries.get(key);
     if (hit !== undefined && hit.expiresAt > now) return hit.value;
     const value = await load();
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    if (!keep(value)) return value;
+    // Full: drop the oldest entry (insertion order), never the whole cache.
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: now + this.ttlMs });
     return value;
   }
@@ -55,9 +62,11 @@ export class VisitorDirectory {
   /** The application id an API key belongs to, or null. */
   async applicationForKey(apiKey: string): Promise<string | null> {
     const hash = hashApiKey(apiKey);
+    // Unknown keys are not cached: random keys sprayed at /join must not push out the real ones.
     return this.keys.get(
       hash,
       async () => (await this.store.applications.findByApiKeyHash(hash))?.id ?? null,
+      (id) => id !== null,
     );
   }
 

@@ -177,6 +177,12 @@ export class VisitorService {
     if (queue === null || queue.application_id !== applicationId) {
       throw errors.invalidToken("the admission token is for another application");
     }
+    // The signature proves it was issued; the record says whether it still stands (an expired release
+    // or an ended admission is refused even while the JWT itself has not run out).
+    const ticket = await this.deps.store.tickets.findBySeq(verified.queueId, verified.seq);
+    if (ticket === undefined || ticket.status !== "released" || ticket.visitor_id !== verified.visitorId) {
+      throw errors.invalidToken("this admission is no longer valid");
+    }
     const now = this.deps.clock.now();
     const firstSeen = await this.deps.index.markSeen(verified.queueId, verified.seq, now).catch(() => false);
     const recorded = await this.deps.store.tickets.markAdmitted(verified.queueId, verified.seq, iso(now));

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { CallbackSender } from "../callbacks/sender.js";
+import type { CallbackSender, DeliveryResult } from "../callbacks/sender.js";
 import { SIGNATURE_HEADER, signatureHeader } from "../callbacks/signature.js";
 import { retryDelayMs } from "../domain/backoff.js";
 import type { Clock } from "../domain/clock.js";
@@ -45,52 +45,86 @@ export class CallbackDispatcher {
   /** Sends every entry due now; returns how many were attempted. */
   async dispatchDue(): Promise<number> {
     const now = this.deps.clock.now();
-    const claimed = await this.deps.store.outbox.claimDue(
-      iso(now),
-      iso(now + (this.deps.leaseMs ?? 60_000)),
-      this.deps.batchSize ?? 50,
-    );
-    await Promise.all(claimed.map((entry) => this.deliver(entry)));
+    const lease = iso(now + (this.deps.leaseMs ?? 60_000));
+    const claimed = await this.deps.store.outbox.claimDue(iso(now), lease, this.deps.batchSize ?? 50);
+    await Promise.all(claimed.map((entry) => this.deliver(entry, lease)));
     return claimed.length;
   }
 
-  private async deliver(entry: OutboxEntry): Promise<void> {
-    const { store, sender, clock, metrics, logger } = this.deps;
+  /** One attempt; never throws (a failure to even try counts as a failed attempt, retried as any other). */
+  private async attempt(entry: OutboxEntry): Promise<{ url: string; result: DeliveryResult }> {
+    const { store, sender, clock } = this.deps;
+    try {
+      const app = await store.applications.findById(entry.application_id);
+      if (app === undefined)
+        return { url: "", result: { ok: false, error: "application deleted", durationMs: 0 } };
+      const secret = decryptAtRest(this.deps.atRestKey, app.webhook_secret_enc);
+      const result = await sender.send(app.callback_url, entry.payload, {
+        [SIGNATURE_HEADER]: signatureHeader(secret, entry.payload, clock.now() / 1000),
+        "x-anteroom-event": entry.event,
+        "x-anteroom-event-id": entry.id,
+      });
+      return { url: app.callback_url, result };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { url: "", result: { ok: false, error: `could not send: ${message}`, durationMs: 0 } };
+    }
+  }
+
+  private async deliver(entry: OutboxEntry, lease: string): Promise<void> {
+    const { store, clock, metrics, logger } = this.deps;
     const attempts = entry.attempts + 1;
     const queue = metrics.queue(entry.queue_id);
-    const app = await store.applications.findById(entry.application_id);
-    if (app === undefined) {
-      await store.outbox.markDead(entry, attempts, "", "application deleted", null, iso(clock.now()));
-      metrics.callbackFailure.inc({ queue, final: "true" });
-      return;
-    }
-    const secret = decryptAtRest(this.deps.atRestKey, app.webhook_secret_enc);
-    const result = await sender.send(app.callback_url, entry.payload, {
-      [SIGNATURE_HEADER]: signatureHeader(secret, entry.payload, clock.now() / 1000),
-      "x-anteroom-event": entry.event,
-      "x-anteroom-event-id": entry.id,
-    });
+    const { url, result } = await this.attempt(entry);
     metrics.callbackDuration.observe({ queue }, result.durationMs / 1000);
     const now = clock.now();
+    let owned: boolean;
     if (result.ok) {
-      await store.outbox.markDelivered(entry.id, attempts, result.status ?? 200, iso(now));
-      metrics.callbackSuccess.inc({ queue });
-      return;
+      owned = await store.outbox.markDelivered(entry.id, lease, attempts, result.status ?? 200, iso(now));
+      if (owned) metrics.callbackSuccess.inc({ queue });
+    } else {
+      const error = result.error ?? `HTTP ${result.status ?? "?"}`;
+      const deleted = error === "application deleted";
+      const final = deleted || attempts >= this.retry.maxAttempts;
+      if (final) {
+        owned = await store.outbox.markDead(
+          entry,
+          lease,
+          attempts,
+          url,
+          error,
+          result.status ?? null,
+          iso(now),
+        );
+        if (owned)
+          logger.warn(
+            { eventId: entry.id, queueId: entry.queue_id, attempts, error },
+            "callback dead-lettered",
+          );
+      } else {
+        const delay = retryDelayMs(
+          attempts,
+          this.retry.baseDelayMs,
+          this.retry.maxDelayMs,
+          this.deps.random ?? Math.random,
+        );
+        owned = await store.outbox.scheduleRetry(
+          entry.id,
+          lease,
+          attempts,
+          iso(now + delay),
+          error,
+          result.status ?? null,
+        );
+      }
+      if (owned) metrics.callbackFailure.inc({ queue, final: final ? "true" : "false" });
     }
-    const error = result.error ?? `HTTP ${result.status ?? "?"}`;
-    const final = attempts >= this.retry.maxAttempts;
-    metrics.callbackFailure.inc({ queue, final: final ? "true" : "false" });
-    if (final) {
-      await store.outbox.markDead(entry, attempts, app.callback_url, error, result.status ?? null, iso(now));
-      logger.warn({ eventId: entry.id, queueId: entry.queue_id, attempts, error }, "callback dead-lettered");
-      return;
+    if (!owned) {
+      // The lease ran out and another worker took the entry over: its outcome stands, not ours.
+      logger.warn(
+        { eventId: entry.id },
+        "callback lease lost before the attempt finished; outcome left to its new owner",
+      );
     }
-    const delay = retryDelayMs(
-      attempts,
-      this.retry.baseDelayMs,
-      this.retry.maxDelayMs,
-      this.deps.random ?? Math.random,
-    );
-    await store.outbox.scheduleRetry(entry.id, attempts, iso(now + delay), error, result.status ?? null);
   }
 }

@@ -120,20 +120,24 @@ export class ReleaseEngine {
           now,
         );
         nextDueAt = plan.nextDueAt;
-        const next = new Map<string, RateState>();
-        for (const queue of queues) {
-          const previous = stateOf(queue.id).meter;
-          const gap = previous.at === undefined ? 0 : now - previous.at;
-          const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
-          next.set(queue.id, {
-            tatMs: plan.queueTats.get(queue.id) ?? stateOf(queue.id).tatMs,
-            meter: recordReleases(previous, now, plan.counts.get(queue.id) ?? 0, busy),
-          });
-        }
-        if (plan.applicationTat !== undefined) {
-          next.set(applicationId, { tatMs: plan.applicationTat, meter: stateOf(applicationId).meter });
-        }
-        return { counts: plan.counts, states: next };
+        const settle = (actual: ReadonlyMap<string, number>) => {
+          const { queueTats, applicationTat } = plan.settle(actual);
+          const next = new Map<string, RateState>();
+          for (const queue of queues) {
+            const previous = stateOf(queue.id).meter;
+            const gap = previous.at === undefined ? 0 : now - previous.at;
+            const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
+            next.set(queue.id, {
+              tatMs: queueTats.get(queue.id) ?? stateOf(queue.id).tatMs,
+              meter: recordReleases(previous, now, actual.get(queue.id) ?? 0, busy),
+            });
+          }
+          if (applicationTat !== undefined) {
+            next.set(applicationId, { tatMs: applicationTat, meter: stateOf(applicationId).meter });
+          }
+          return next;
+        };
+        return { counts: plan.counts, states: settle };
       },
       admit: (ticket) => this.admit(ticket, applicationId, now),
     });

@@ -64,3 +64,22 @@ describe("readiness when the record is gone", () => {
     await local.app.close();
   });
 });
+
+describe("media types", () => {
+  it("takes form bodies only at the token endpoint", async () => {
+    const local = await startHarness();
+    try {
+      const admin = await local.login("admin@example.com");
+      const response = await local.app.inject({
+        method: "POST",
+        url: "/applications/",
+        headers: { ...admin, "content-type": "application/x-www-form-urlencoded" },
+        payload: "name=x&domain=x.example.com&callback_url=https%3A%2F%2Fx.example.com%2Fcb",
+      });
+      expect(response.statusCode).toBe(415);
+      expect(response.json()).toMatchObject({ error: { code: "unsupported_media_type" } });
+    } finally {
+      await local.close();
+    }
+  });
+});

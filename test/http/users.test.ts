@@ -113,6 +113,22 @@ describe("users", () => {
     }
   });
 
+  it("a password change ends the sessions opened with the old one", async () => {
+    const token = await h.login("changes-password@example.com", "viewer");
+    const id = await h.userId("changes-password@example.com");
+    expect((await h.app.inject({ method: "GET", url: "/auth/me", headers: token })).statusCode).toBe(200);
+    h.clock.advance(2_000);
+    const changed = await h.app.inject({
+      method: "PUT",
+      url: `/users/${id}`,
+      headers: admin,
+      payload: { password: "a-brand-new-password" },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect((await h.app.inject({ method: "GET", url: "/auth/me", headers: token })).statusCode).toBe(401);
+    expect((await login("changes-password@example.com", "a-brand-new-password")).statusCode).toBe(200);
+  });
+
   it("deleting a user ends their access", async () => {
     const token = await h.login("leaver@example.com", "viewer");
     const id = await h.userId("leaver@example.com");

@@ -28,7 +28,7 @@ describe("callback address policy", () => {
     },
   );
 
-  it("refuses a name that resolves to a private address, naming it", async () => {
+  it("refuses a name that resolves to a private address, without saying which", async () => {
     const resolve = async () => [
       { address: "93.184.216.34", family: 4 },
       { address: "10.0.0.5", family: 4 },
@@ -37,7 +37,7 @@ describe("callback address policy", () => {
       checkCallbackUrl("https://intranet.example.com/cb", { allowPrivate: false, resolve }),
     ).rejects.toMatchObject({
       code: "invalid_callback_url",
-      message: expect.stringContaining("10.0.0.5"),
+      message: expect.not.stringContaining("10.0.0.5"),
     });
   });
 

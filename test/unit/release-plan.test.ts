@@ -166,3 +166,21 @@ describe("priority and shared intake", () => {
     expect(a + b + c).toBeLessThanOrEqual(1001); // ...and never exceeded
   });
 });
+
+describe("settling a plan", () => {
+  it("charges the rate and the shared intake only for visitors actually released", () => {
+    const plan = planRelease(
+      { perMinute: 60, tatMs: 0 },
+      [{ queueId: "q", perMinute: 60, priority: 0, tatMs: 0, waiting: 5 }],
+      1_000_000,
+    );
+    expect(plan.counts.get("q")).toBe(1);
+    // The index said 5 were waiting, but the record had none left: nothing is charged.
+    const none = plan.settle(new Map());
+    expect(none.queueTats.get("q")).toBe(1_000_000);
+    expect(none.applicationTat).toBe(1_000_000);
+    const one = plan.settle(new Map([["q", 1]]));
+    expect(one.queueTats.get("q")).toBe(1_001_000);
+    expect(one.applicationTat).toBe(1_001_000);
+  });
+});

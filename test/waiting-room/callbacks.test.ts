@@ -134,6 +134,27 @@ describe("release callbacks", () => {
   });
 });
 
+describe("callback leases", () => {
+  it("an attempt that outlives its lease cannot overwrite the outcome of the worker that took over", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 }, { callback_url: url });
+    await join(h, site.apiKey, site.queueId, "leased");
+    await h.room.engine.releaseDue();
+    const at = (offset: number) => new Date(h.clock.now() + offset).toISOString();
+    const [first] = await h.store.outbox.claimDue(at(0), at(1_000), 10);
+    expect(first).toBeDefined();
+    expect(await h.store.outbox.claimDue(at(500), at(1_500), 10)).toEqual([]); // still leased
+    const [second] = await h.store.outbox.claimDue(at(2_000), at(62_000), 10); // lease over: taken over
+    expect(second?.id).toBe(first?.id);
+    if (first === undefined) return;
+    expect(await h.store.outbox.markDelivered(first.id, at(62_000), 1, 200, at(2_100))).toBe(true);
+    expect(await h.store.outbox.markDead(first, at(1_000), 1, url, "late failure", 500, at(2_200))).toBe(
+      false,
+    );
+    expect((await h.store.outbox.forQueue(site.queueId))[0]).toMatchObject({ status: "delivered" });
+    expect(await h.store.outbox.errors({ applicationIds: [site.appId], limit: 10 })).toEqual([]);
+  });
+});
+
 describe("simulation mode", () => {
   it("behaves like a live queue but sends nothing, recording what it would have sent; metrics kept apart", async () => {
     receiver.received.length = 0;

@@ -65,6 +65,9 @@ describe("released visitors", () => {
       end_reason: "not_seen",
     });
     expect((await status(h, visitor.token)).status).toBe("expired");
+    // Its JWT has not run out, but the site's online check refuses the expired release.
+    const accessToken = (await h.store.tickets.findBySeq(site.queueId, 1))?.access_token ?? "";
+    expect((await admissionCheck(site.apiKey, accessToken)).statusCode).toBe(401);
   });
 
   it("stay released once seen by a poll", async () => {

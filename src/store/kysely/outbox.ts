@@ -45,8 +45,14 @@ export class KyselyOutboxRepository implements OutboxRepository {
       .execute();
   }
 
-  async markDelivered(id: string, attempts: number, status: number, now: string): Promise<void> {
-    await this.db
+  async markDelivered(
+    id: string,
+    lease: string,
+    attempts: number,
+    status: number,
+    now: string,
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable("callback_outbox")
       .set({
         status: "delivered",
@@ -57,17 +63,20 @@ export class KyselyOutboxRepository implements OutboxRepository {
         last_error: null,
       })
       .where("id", "=", id)
-      .execute();
+      .where("locked_until", "=", lease)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async scheduleRetry(
     id: string,
+    lease: string,
     attempts: number,
     nextAttemptAt: string,
     error: string,
     status: number | null,
-  ): Promise<void> {
-    await this.db
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable("callback_outbox")
       .set({
         attempts,
@@ -77,23 +86,28 @@ export class KyselyOutboxRepository implements OutboxRepository {
         locked_until: null,
       })
       .where("id", "=", id)
-      .execute();
+      .where("locked_until", "=", lease)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async markDead(
     entry: OutboxEntry,
+    lease: string,
     attempts: number,
     url: string,
     error: string,
     status: number | null,
     now: string,
-  ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
         .updateTable("callback_outbox")
         .set({ status: "dead", attempts, last_error: error, last_status: status, locked_until: null })
         .where("id", "=", entry.id)
-        .execute();
+        .where("locked_until", "=", lease)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
       await trx
         .insertInto("callback_errors")
         .values({
@@ -108,6 +122,7 @@ export class KyselyOutboxRepository implements OutboxRepository {
           created_at: now,
         })
         .execute();
+      return true;
     });
   }
 

@@ -119,7 +119,10 @@ export class KyselyReleaseRepository implements ReleaseRepository {
           .execute();
         await trx.insertInto("callback_outbox").values(outbox).execute();
       }
-      const states = [...plan.states].map(([subject_id, state]) => ({
+      const actual = new Map<string, number>();
+      for (const ticket of released) actual.set(ticket.queue_id, (actual.get(ticket.queue_id) ?? 0) + 1);
+      const settled = plan.states(actual);
+      const states = [...settled].map(([subject_id, state]) => ({
         subject_id,
         tat_ms: state.tatMs,
         meter_released: state.meter.released,
@@ -140,7 +143,7 @@ export class KyselyReleaseRepository implements ReleaseRepository {
           )
           .execute();
       }
-      return { released, states: plan.states };
+      return { released, states: settled };
     });
   }
 }

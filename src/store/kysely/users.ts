@@ -11,13 +11,28 @@ import type {
 } from "../types.js";
 import { clampPage, countOf, newId, rethrowUnique } from "./util.js";
 
-const USER_COLUMNS = ["id", "email", "role", "created_at", "updated_at", "disabled_at"] as const;
+const USER_COLUMNS = [
+  "id",
+  "email",
+  "role",
+  "created_at",
+  "updated_at",
+  "disabled_at",
+  "sessions_valid_from",
+] as const;
 
 export class KyselyUserRepository implements UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(user: NewUser, now: string): Promise<User> {
-    const row = { id: newId(), ...user, created_at: now, updated_at: now, disabled_at: null };
+    const row = {
+      id: newId(),
+      ...user,
+      created_at: now,
+      updated_at: now,
+      disabled_at: null,
+      sessions_valid_from: null,
+    };
     try {
       await this.db.insertInto("users").values(row).execute();
     } catch (error) {

@@ -12,6 +12,8 @@ export const initial: MigrationFactory = (t) => ({
       .addColumn("created_at", t.instant, (c) => c.notNull())
       .addColumn("updated_at", t.instant, (c) => c.notNull())
       .addColumn("disabled_at", t.instant)
+      // Bearer tokens issued before this are refused (set when the password changes).
+      .addColumn("sessions_valid_from", t.instant)
       .execute();
 
     await db.schema
