@@ -118,3 +118,59 @@ describe("anteroom CLI in production mode", () => {
     expect(result.stderr).toContain("needs a PostgreSQL DB_URL");
   });
 });
+
+describe("embedded mode end to end", () => {
+  it("releases a visitor through the worker loop running inside `anteroom serve`", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const server = await startServer(
+      ["serve"],
+      { DATA_DIR: dataDir, HOST: "127.0.0.1", ALLOW_PRIVATE_CALLBACKS: "true" },
+      port,
+    );
+    try {
+      const password = readFileSync(path.join(dataDir, "initial-admin-password"), "utf8");
+      const { access_token } = (await (await token(server.url, "admin@anteroom.local", password)).json()) as {
+        access_token: string;
+      };
+      const headers = { authorization: `Bearer ${access_token}`, "content-type": "application/json" };
+      const app = (await (
+        await fetch(`${server.url}/applications/`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            name: "Shop",
+            domain: "shop.example.com",
+            callback_url: "http://127.0.0.1:9/cb",
+          }),
+        })
+      ).json()) as { id: string; api_key: string };
+      const queue = (await (
+        await fetch(`${server.url}/queues/`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ application_id: app.id, name: "Drop", max_users_per_minute: 600 }),
+        })
+      ).json()) as { id: string };
+      const joined = (await (
+        await fetch(`${server.url}/join`, {
+          method: "POST",
+          headers: { "x-api-key": app.api_key, "content-type": "application/json" },
+          body: JSON.stringify({ queue_id: queue.id, visitor_id: "visitor-1" }),
+        })
+      ).json()) as { token: string };
+      let status = "waiting";
+      for (let i = 0; i < 50 && status === "waiting"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const polled = (await (await fetch(`${server.url}/queue_status?token=${joined.token}`)).json()) as {
+          status: string;
+        };
+        status = polled.status;
+      }
+      expect(status).toBe("released");
+    } finally {
+      server.child.kill("SIGTERM");
+      await once(server.child, "exit");
+    }
+  });
+});
