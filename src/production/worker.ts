@@ -4,7 +4,7 @@ import { healthRoutes } from "../http/routes/health.js";
 import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
-import { openRuntime } from "../start/runtime.js";
+import { openRuntime, roomBasics } from "../start/runtime.js";
 import { onShutdownSignal } from "../start/shutdown.js";
 import { createWaitingRoom } from "../start/waiting-room.js";
 import { IndexMaintenance } from "./maintenance.js";
@@ -32,13 +32,7 @@ export async function runWorker(config: Config): Promise<void> {
   const shared = await openSharedIndex(config, logger, "worker");
   const metrics = new Metrics(500, { defaultMetrics: true });
   const room = await createWaitingRoom({
-    store: runtime.store,
-    clock: runtime.clock,
-    keys: runtime.keys,
-    logger,
-    allowPrivateCallbacks: config.allowPrivateCallbacks,
-    issuer: config.publicUrl ?? "anteroom",
-    callbackLeaseMs: config.callbackLeaseSeconds * 1000,
+    ...roomBasics(runtime),
     index: shared.index,
     metrics,
     events: { publish: shared.events, local: shared.events.local },

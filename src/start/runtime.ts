@@ -40,3 +40,16 @@ export async function openRuntime(
   });
   return { config, logger, clock, store, keys, auth, close: () => store.close() };
 }
+
+/** The waiting-room settings every process derives the same way from its runtime and config. */
+export function roomBasics(runtime: Runtime) {
+  return {
+    store: runtime.store,
+    clock: runtime.clock,
+    keys: runtime.keys,
+    logger: runtime.logger,
+    allowPrivateCallbacks: runtime.config.allowPrivateCallbacks,
+    issuer: runtime.config.publicUrl ?? "anteroom",
+    callbackLeaseMs: runtime.config.callbackLeaseSeconds * 1000,
+  };
+}

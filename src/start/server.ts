@@ -5,7 +5,7 @@ import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { openSharedIndex, requireCurrentSchema } from "../production/shared-index.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
-import { openRuntime } from "./runtime.js";
+import { openRuntime, roomBasics } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
 import { createWaitingRoom } from "./waiting-room.js";
 
@@ -24,13 +24,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   await bootstrapFirstAdmin(runtime);
   const shared = production ? await openSharedIndex(config, logger, "api") : undefined;
   const room = await createWaitingRoom({
-    store: runtime.store,
-    clock: runtime.clock,
-    keys: runtime.keys,
-    logger,
-    allowPrivateCallbacks: config.allowPrivateCallbacks,
-    issuer: config.publicUrl ?? "anteroom",
-    callbackLeaseMs: config.callbackLeaseSeconds * 1000,
+    ...roomBasics(runtime),
     metrics: new Metrics(500, { defaultMetrics: true }),
     ...(shared === undefined
       ? {}

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { inRequestOrder, joinKey, visitorsByQueue } from "./join-batch.js";
 import { KyselyTicketRepository } from "./kysely/tickets.js";
 import { newTimeOrderedId } from "./kysely/util.js";
 import { ACTIVE_TICKET_PREDICATE } from "./migrations/002-waiting-room.js";
@@ -24,26 +25,13 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
   }
 
   override async joinBatch(requests: readonly JoinRequest[], now: string): Promise<JoinOutcome[]> {
-    const byQueue = new Map<string, string[]>();
-    for (const request of requests) {
-      const visitors = byQueue.get(request.queueId) ?? [];
-      if (!visitors.includes(request.visitorId)) visitors.push(request.visitorId);
-      byQueue.set(request.queueId, visitors);
-    }
     const found = new Map<string, JoinOutcome>();
-    for (const [queueId, visitors] of byQueue) {
+    for (const [queueId, visitors] of visitorsByQueue(requests)) {
       for (const [visitorId, outcome] of await this.joinQueue(queueId, visitors, now)) {
-        found.set(`${queueId}\n${visitorId}`, outcome);
+        found.set(joinKey(queueId, visitorId), outcome);
       }
     }
-    const seen = new Set<string>();
-    return requests.map((request) => {
-      const key = `${request.queueId}\n${request.visitorId}`;
-      const outcome = found.get(key) ?? { kind: "queue_gone" };
-      if (seen.has(key) && outcome.kind === "joined") return { kind: "existing", ticket: outcome.ticket };
-      seen.add(key);
-      return outcome;
-    });
+    return inRequestOrder(requests, found);
   }
 
   private async joinQueue(

@@ -32,5 +32,5 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
     // An idle client lost its connection (server restart); the pool replaces it on next use.
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore(db, "postgres", async () => {}, new PostgresTicketRepository(db), options.schema);
+  return new KyselyStore(db, "postgres", new PostgresTicketRepository(db), options.schema);
 }

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Kysely } from "kysely";
+import { inRequestOrder, joinKey, newWaitingTicket, visitorsByQueue } from "./join-batch.js";
 import { KyselyTicketRepository } from "./kysely/tickets.js";
-import { newTimeOrderedId } from "./kysely/util.js";
 import { ACTIVE_TICKET_PREDICATE } from "./migrations/002-waiting-room.js";
 import type { Database } from "./schema.js";
 import type { JoinOutcome, JoinRequest, Ticket } from "./types.js";
@@ -59,59 +59,26 @@ export class SqliteTicketRepository extends KyselyTicketRepository {
 
   private joinNow(requests: readonly JoinRequest[], now: string): JoinOutcome[] {
     const { findActive, reserve, insert } = this.prepared ?? this.prepare();
-    const byQueue = new Map<string, JoinRequest[]>();
-    for (const request of requests) {
-      const list = byQueue.get(request.queueId) ?? [];
-      list.push(request);
-      byQueue.set(request.queueId, list);
-    }
     const found = new Map<string, JoinOutcome>();
-    for (const [queueId, list] of byQueue) {
+    for (const [queueId, visitors] of visitorsByQueue(requests)) {
       const fresh: string[] = [];
-      for (const { visitorId } of list) {
-        const key = `${queueId}\n${visitorId}`;
-        if (found.has(key)) continue;
+      for (const visitorId of visitors) {
         const ticket = findActive.get(queueId, visitorId);
-        if (ticket === undefined) {
-          fresh.push(visitorId);
-          found.set(key, { kind: "queue_gone" }); // placeholder until the insert below
-        } else {
-          found.set(key, { kind: "existing", ticket });
-        }
+        if (ticket === undefined) fresh.push(visitorId);
+        else found.set(joinKey(queueId, visitorId), { kind: "existing", ticket });
       }
       const reserved = reserve.get(fresh.length, queueId);
       if (reserved === undefined) {
-        for (const { visitorId } of list) found.set(`${queueId}\n${visitorId}`, { kind: "queue_gone" });
+        for (const visitorId of visitors) found.set(joinKey(queueId, visitorId), { kind: "queue_gone" });
         continue;
       }
-      let seq = reserved.next_seq - fresh.length;
-      for (const visitorId of fresh) {
-        seq += 1;
-        const ticket: Ticket = {
-          id: newTimeOrderedId(),
-          queue_id: queueId,
-          seq,
-          visitor_id: visitorId,
-          status: "waiting",
-          joined_at: now,
-          released_at: null,
-          admitted_at: null,
-          ended_at: null,
-          end_reason: null,
-          access_token: null,
-        };
-        insert.run(ticket.id, queueId, seq, visitorId, now);
-        found.set(`${queueId}\n${visitorId}`, { kind: "joined", ticket });
-      }
+      const first = reserved.next_seq - fresh.length + 1;
+      fresh.forEach((visitorId, i) => {
+        const ticket = newWaitingTicket(queueId, first + i, visitorId, now);
+        insert.run(ticket.id, queueId, ticket.seq, visitorId, now);
+        found.set(joinKey(queueId, visitorId), { kind: "joined", ticket });
+      });
     }
-    // A visitor listed twice in one batch joined once: the second request sees the first's ticket.
-    const seen = new Set<string>();
-    return requests.map((request) => {
-      const key = `${request.queueId}\n${request.visitorId}`;
-      const outcome = found.get(key) ?? { kind: "queue_gone" };
-      if (seen.has(key) && outcome.kind === "joined") return { kind: "existing", ticket: outcome.ticket };
-      seen.add(key);
-      return outcome;
-    });
+    return inRequestOrder(requests, found);
   }
 }

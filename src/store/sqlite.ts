@@ -18,5 +18,5 @@ export function openSqliteStore(file: string): KyselyStore {
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyStore(db, "sqlite", async () => {}, new SqliteTicketRepository(db, database));
+  return new KyselyStore(db, "sqlite", new SqliteTicketRepository(db, database));
 }

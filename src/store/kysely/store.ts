@@ -7,7 +7,6 @@ import { KyselyOutboxRepository } from "./outbox.js";
 import { KyselyQueueRepository } from "./queues.js";
 import { KyselyReleaseRepository } from "./releases.js";
 import { KyselySigningKeyRepository } from "./signing-keys.js";
-import { KyselyTicketRepository } from "./tickets.js";
 import { KyselyUserRepository } from "./users.js";
 
 /** The record over Kysely; the dialect is chosen by whoever opens it (see ../sqlite.ts, ../postgres.ts). */
@@ -23,15 +22,15 @@ export class KyselyStore implements Store {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
-    private readonly onClose: () => Promise<void> = async () => {},
-    tickets?: TicketRepository,
+    /** The dialect's ticket repository (its join batch is dialect-specific). */
+    tickets: TicketRepository,
     /** The PostgreSQL schema the store works in, when not the default one. */
     private readonly schema?: string,
   ) {
     this.users = new KyselyUserRepository(db);
     this.applications = new KyselyApplicationRepository(db);
     this.queues = new KyselyQueueRepository(db);
-    this.tickets = tickets ?? new KyselyTicketRepository(db);
+    this.tickets = tickets;
     this.releases = new KyselyReleaseRepository(db, dialect);
     this.outbox = new KyselyOutboxRepository(db, dialect);
     this.signingKeys = new KyselySigningKeyRepository(db);
@@ -76,6 +75,5 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
-    await this.onClose();
   }
 }
