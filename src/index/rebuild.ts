@@ -1,4 +1,5 @@
 import type { Store } from "../store/types.js";
+import { releasedEntry } from "./settle.js";
 import type { QueueIndex } from "./types.js";
 
 const PAGE = 10_000;
@@ -14,7 +15,6 @@ export async function rebuildQueue(
   queueId: string,
   now: number,
 ): Promise<number> {
-  await index.reset(queueId);
   let after = 0;
   let loaded = 0;
   for (;;) {
@@ -27,12 +27,7 @@ export async function rebuildQueue(
     if (released.length > 0) {
       await index.markReleased(
         queueId,
-        released.map((ticket) => ({
-          seq: ticket.seq,
-          accessToken: ticket.access_token ?? "",
-          releasedAt: Date.parse(ticket.released_at ?? new Date(now).toISOString()),
-          ...(ticket.admitted_at === null ? {} : { seenAt: Date.parse(ticket.admitted_at) }),
-        })),
+        released.map((ticket) => releasedEntry(ticket, now)),
         now,
       );
     }
