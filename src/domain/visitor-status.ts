@@ -44,6 +44,19 @@ export function waitingStatus(
   };
 }
 
+/**
+ * The common poll, answered from the index alone: a waiting ticket whose queue figures (rate, abandonment
+ * window) the index carries. Undefined for anything else, which needs the queue's settings or the record.
+ */
+export function statusFromIndex(indexed: IndexedTicket): VisitorStatus | undefined {
+  if (indexed.state !== "waiting" || indexed.meta === undefined) return undefined;
+  return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
+    max_users_per_minute: indexed.meta.configuredPerMinute,
+    application_rate: null,
+    abandon_after_seconds: indexed.meta.abandonAfterSeconds,
+  });
+}
+
 export function releasedStatus(accessToken: string, redirectUrl: string, size: number): VisitorStatus {
   return {
     status: "released",

@@ -1,4 +1,13 @@
-import type { EndReason, QueueMode, Role, TicketStatus } from "./schema.js";
+import type {
+  CallbackErrorsTable,
+  CallbackOutboxTable,
+  EndReason,
+  QueueMode,
+  Role,
+  SigningKeysTable,
+  TicketStatus,
+  TicketsTable,
+} from "./schema.js";
 
 /**
  * The system of record, as the domain sees it. Two adapters implement it (SQLite embedded, PostgreSQL
@@ -144,19 +153,8 @@ export interface QueueRepository {
   softDelete(id: string, now: string): Promise<boolean>;
 }
 
-export interface Ticket {
-  id: string;
-  queue_id: string;
-  seq: number;
-  visitor_id: string;
-  status: TicketStatus;
-  joined_at: string;
-  released_at: string | null;
-  admitted_at: string | null;
-  ended_at: string | null;
-  end_reason: EndReason | null;
-  access_token: string | null;
-}
+/** A ticket (visitor) as the record holds it. */
+export type Ticket = TicketsTable;
 
 export interface JoinRequest {
   queueId: string;
@@ -249,33 +247,9 @@ export interface ReleaseRepository {
   releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined>;
 }
 
-export interface OutboxEntry {
-  id: string;
-  application_id: string;
-  queue_id: string;
-  ticket_id: string;
-  event: string;
-  payload: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: string;
-  last_error: string | null;
-  last_status: number | null;
-  created_at: string;
-  delivered_at: string | null;
-}
+export type OutboxEntry = Omit<CallbackOutboxTable, "locked_until">;
 
-export interface CallbackError {
-  id: string;
-  event_id: string;
-  application_id: string;
-  queue_id: string;
-  url: string;
-  attempts: number;
-  last_error: string;
-  last_status: number | null;
-  created_at: string;
-}
+export type CallbackError = CallbackErrorsTable;
 
 export interface OutboxRepository {
   /** Claims up to `limit` due pending entries until `leaseUntil`, so no other worker sends them meanwhile. */
@@ -309,15 +283,7 @@ export interface OutboxRepository {
   nextDueAt(): Promise<string | undefined>;
 }
 
-export interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  public_jwk: string;
-  private_jwk_enc: string;
-  created_at: string;
-  retired_at: string | null;
-  revoked_at: string | null;
-}
+export type SigningKeyRow = SigningKeysTable;
 
 export interface SigningKeyRepository {
   list(): Promise<SigningKeyRow[]>;

@@ -7,6 +7,7 @@ import {
   endedStatus,
   redirectFor,
   releasedStatus,
+  statusFromIndex,
   type VisitorStatus,
   waitingStatus,
 } from "../domain/visitor-status.js";
@@ -120,27 +121,13 @@ export class VisitorService {
     const pollNow = this.deps.index.pollNow;
     if (pollNow === undefined) return undefined;
     const ref = this.verify(token);
-    const indexed = pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now());
-    if (indexed.state !== "waiting" || indexed.meta === undefined) return undefined;
-    return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
-      max_users_per_minute: indexed.meta.configuredPerMinute,
-      application_rate: null,
-      abandon_after_seconds: indexed.meta.abandonAfterSeconds,
-    });
+    return statusFromIndex(pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now()));
   }
 
   async status(token: unknown): Promise<VisitorStatus> {
     const ref = this.verify(token);
     const indexed = await this.poll(ref);
-    if (indexed.state === "waiting" && indexed.meta !== undefined) {
-      // The common case needs nothing but the index: its meta carries the rate and abandonment window.
-      return waitingStatus(indexed.rank, indexed.size, indexed.meta, {
-        max_users_per_minute: indexed.meta.configuredPerMinute,
-        application_rate: null,
-        abandon_after_seconds: indexed.meta.abandonAfterSeconds,
-      });
-    }
-    return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
+    return statusFromIndex(indexed) ?? this.describe(ref, await this.liveQueue(ref.queueId), indexed);
   }
 
   async cancel(token: unknown): Promise<VisitorStatus> {

@@ -12,6 +12,7 @@ import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import { ensureUser } from "../../src/domain/users.js";
+import type { VisitorStatus } from "../../src/domain/visitor-status.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
 import {
   createWaitingRoom,
@@ -252,17 +253,8 @@ export async function createSite(
   return { appId, apiKey, webhookSecret, queueId: created.json<{ id: string }>().id };
 }
 
-export interface JoinBody {
-  token: string;
-  status: string;
-  position: number | null;
-  users_ahead: number | null;
-  estimated_wait_seconds: number | null;
-  queue_size: number;
-  poll_after_seconds: number | null;
-  access_token?: string;
-  redirect_url?: string;
-}
+/** A join answer: the visitor status plus the visitor token. */
+export type JoinBody = VisitorStatus & { token: string };
 
 export async function join(
   h: Harness,
