@@ -106,19 +106,17 @@ export function fastStatusHandler(
       typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : deps.nextRequestId();
     const token = tokenOf(url, query);
     try {
-      const now = deps.visitors.statusNow(token);
-      if (now !== undefined) {
-        succeed(res, now, requestId, started);
-        return true;
+      const answer = deps.visitors.statusFast(token);
+      if (answer instanceof Promise) {
+        answer
+          .then((status) => succeed(res, status, requestId, started))
+          .catch((error: unknown) => fail(res, error, requestId, started));
+      } else {
+        succeed(res, answer, requestId, started);
       }
     } catch (error) {
       fail(res, error, requestId, started);
-      return true;
     }
-    deps.visitors
-      .status(token)
-      .then((status) => succeed(res, status, requestId, started))
-      .catch((error: unknown) => fail(res, error, requestId, started));
     return true;
   };
 }

@@ -89,22 +89,13 @@ export class VisitorService {
     return { token: this.deps.tokens.issue(ref), ...status };
   }
 
-  /** The hot index's answer, or a 503 when it cannot give one (unreachable, or rebuilding this queue). */
+  /** The hot index's answer, or a 503 when it cannot be reached. */
   private async poll(ref: VisitorTicketRef): Promise<IndexedTicket> {
-    let indexed: IndexedTicket;
     try {
-      indexed = await this.deps.index.poll(ref.queueId, ref.seq, this.deps.clock.now());
+      return await this.deps.index.poll(ref.queueId, ref.seq, this.deps.clock.now());
     } catch {
       throw errors.unavailable("the waiting room index is unavailable; retry shortly", INDEX_RETRY_SECONDS);
     }
-    if (indexed.state === "unknown" && indexed.rebuilding === true) {
-      await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
-      throw errors.unavailable(
-        "this queue's positions are being rebuilt; retry shortly",
-        INDEX_RETRY_SECONDS,
-      );
-    }
-    return indexed;
   }
 
   private verify(token: unknown): VisitorTicketRef {
@@ -114,20 +105,34 @@ export class VisitorService {
   }
 
   /**
-   * The common poll (a waiting visitor, an in-process index) answered without a promise; undefined means
-   * "use status()" (any other case, or an index that is not in this process). Throws for a bad token.
+   * A poll answered without a promise when the index is in this process and the visitor is waiting (the
+   * common case); otherwise a promise that carries on from the same index answer. The index answers once per
+   * poll: it records the heartbeat and, for a released visitor, the first sighting, which only this poll
+   * may turn into the recorded admission. Throws at once for a bad token.
    */
-  statusNow(token: unknown): VisitorStatus | undefined {
+  statusFast(token: unknown): VisitorStatus | Promise<VisitorStatus> {
     const pollNow = this.deps.index.pollNow;
-    if (pollNow === undefined) return undefined;
+    if (pollNow === undefined) return this.status(token);
     const ref = this.verify(token);
-    return statusFromIndex(pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now()));
+    const indexed = pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now());
+    return statusFromIndex(indexed) ?? this.answer(ref, indexed);
   }
 
   async status(token: unknown): Promise<VisitorStatus> {
     const ref = this.verify(token);
     const indexed = await this.poll(ref);
-    return statusFromIndex(indexed) ?? this.describe(ref, await this.liveQueue(ref.queueId), indexed);
+    return statusFromIndex(indexed) ?? this.answer(ref, indexed);
+  }
+
+  private async answer(ref: VisitorTicketRef, indexed: IndexedTicket): Promise<VisitorStatus> {
+    if (indexed.state === "unknown" && indexed.rebuilding === true) {
+      await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
+      throw errors.unavailable(
+        "this queue's positions are being rebuilt; retry shortly",
+        INDEX_RETRY_SECONDS,
+      );
+    }
+    return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
   }
 
   async cancel(token: unknown): Promise<VisitorStatus> {

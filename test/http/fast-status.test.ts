@@ -3,12 +3,17 @@ import { createSite, type Harness, join, startHarness } from "../helpers/harness
 
 let h: Harness;
 let base: string;
-beforeAll(async () => {
-  h = await startHarness();
+
+async function listen(): Promise<void> {
   await h.app.listen({ port: 0, host: "127.0.0.1" });
   const address = h.app.server.address();
   if (address === null || typeof address === "string") throw new Error("not listening");
   base = `http://127.0.0.1:${address.port}`;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  await listen();
 });
 afterAll(() => h.close());
 
@@ -57,5 +62,31 @@ describe("GET /queue_status over a real socket (served ahead of the router)", ()
     expect(metrics).toMatch(
       /http_request_duration_seconds_count\{method="GET",route="\/queue_status",status_code="401"\} \d+/,
     );
+  });
+
+  it("records the admission at the first poll after release, so it stands after a restart", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60, release_ttl_seconds: 600 });
+    const visitor = await join(h, site.apiKey, site.queueId, "first-poll");
+    await h.room.engine.releaseDue();
+    const polled = await fetch(`${base}/queue_status?token=${visitor.token}`);
+    const body = (await polled.json()) as { status: string; access_token?: string };
+    expect(body.status).toBe("released");
+    expect((await h.store.tickets.findBySeq(site.queueId, 1))?.admitted_at).not.toBeNull();
+
+    await h.restart();
+    await listen();
+    h.clock.advance(700_000); // past release_ttl: only a visitor never seen would be expired now
+    await h.room.engine.expire();
+    expect((await h.store.tickets.findBySeq(site.queueId, 1))?.status).toBe("released");
+    const check = await fetch(`${base}/admissions/check`, {
+      method: "POST",
+      headers: { "x-api-key": site.apiKey, "content-type": "application/json" },
+      body: JSON.stringify({ access_token: body.access_token }),
+    });
+    expect(check.status).toBe(200);
+    const again = (await (await fetch(`${base}/queue_status?token=${visitor.token}`)).json()) as {
+      status: string;
+    };
+    expect(again.status).toBe("released");
   });
 });
