@@ -41,6 +41,9 @@ export interface Config {
   callbackLeaseSeconds: number;
 }
 
+/** SECRET_KEY, and the generated key file, must be at least this long: every derived key depends on it. */
+export const MIN_SECRET_KEY_LENGTH = 32;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -137,8 +140,10 @@ export function parseConfig(env: Env): Config {
     r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
   }
   const secretKey = r.string("SECRET_KEY");
-  if (secretKey !== undefined && secretKey.length < 32) {
-    r.problems.push("SECRET_KEY must be at least 32 characters (use: openssl rand -hex 32)");
+  if (secretKey !== undefined && secretKey.length < MIN_SECRET_KEY_LENGTH) {
+    r.problems.push(
+      `SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters (use: openssl rand -hex 32)`,
+    );
   }
   const adminEmail = r.string("ADMIN_EMAIL");
   if (adminEmail !== undefined && !isEmail(adminEmail)) {

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -28,6 +28,17 @@ describe("anteroom CLI", () => {
     expect(result.code).toBe(78);
     expect(result.stderr).toContain("PORT must be an integer");
     expect(result.stderr).toContain("SMTP_PORT");
+  });
+
+  it("refuses to start on an empty or short generated secret key, saying what to do", async () => {
+    for (const content of ["", "  \n", "0123456789abcdef"]) {
+      const dataDir = tempDir();
+      writeFileSync(path.join(dataDir, "secret.key"), content);
+      const result = await runCli(["serve"], { DATA_DIR: dataDir, PORT: String(await freePort()) });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain("secret.key");
+      expect(result.stderr).toContain("at least 32 characters");
+    }
   });
 
   it("migrates, and reports an up-to-date schema the second time", async () => {
