@@ -24,13 +24,27 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
     super(db);
   }
 
+  /**
+   * Each queue's statement commits on its own, so a failure in one queue's part must not take back (or
+   * leave unanswered) what another's committed: the failed part is reported per request. When every part
+   * failed, nothing was stored and the first error is thrown.
+   */
   override async joinBatch(requests: readonly JoinRequest[], now: string): Promise<JoinOutcome[]> {
     const found = new Map<string, JoinOutcome>();
+    let stored = false;
+    let firstError: unknown;
     for (const [queueId, visitors] of visitorsByQueue(requests)) {
-      for (const [visitorId, outcome] of await this.joinQueue(queueId, visitors, now)) {
-        found.set(joinKey(queueId, visitorId), outcome);
+      let outcomes: Map<string, JoinOutcome>;
+      try {
+        outcomes = await this.joinQueue(queueId, visitors, now);
+        stored = true;
+      } catch (error) {
+        firstError ??= error;
+        outcomes = new Map(visitors.map((visitorId) => [visitorId, { kind: "failed", error }]));
       }
+      for (const [visitorId, outcome] of outcomes) found.set(joinKey(queueId, visitorId), outcome);
     }
+    if (!stored && firstError !== undefined) throw firstError;
     return inRequestOrder(requests, found);
   }
 
@@ -81,17 +95,23 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
       if (kind === "live") continue;
       outcomes.set(ticket.visitor_id, { kind, ticket: { ...ticket, seq: Number(ticket.seq) } });
     }
-    // Another process joined some of these visitors at the same moment and won: return its tickets.
+    // Another process joined some of these visitors at the same moment and won: return its tickets. The
+    // statement above is committed, so a failure here concerns only these visitors (we stored nothing
+    // for them).
     const lost = visitors.filter((visitorId) => !outcomes.has(visitorId));
     if (lost.length > 0) {
-      const tickets = await this.db
-        .selectFrom("tickets")
-        .selectAll()
-        .where("queue_id", "=", queueId)
-        .where("visitor_id", "in", lost)
-        .where(sql.raw<boolean>(ACTIVE_TICKET_PREDICATE))
-        .execute();
-      for (const ticket of tickets) outcomes.set(ticket.visitor_id, { kind: "existing", ticket });
+      try {
+        const tickets = await this.db
+          .selectFrom("tickets")
+          .selectAll()
+          .where("queue_id", "=", queueId)
+          .where("visitor_id", "in", lost)
+          .where(sql.raw<boolean>(ACTIVE_TICKET_PREDICATE))
+          .execute();
+        for (const ticket of tickets) outcomes.set(ticket.visitor_id, { kind: "existing", ticket });
+      } catch (error) {
+        for (const visitorId of lost) outcomes.set(visitorId, { kind: "failed", error });
+      }
     }
     return outcomes;
   }

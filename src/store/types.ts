@@ -164,12 +164,19 @@ export interface JoinRequest {
 export type JoinOutcome =
   | { kind: "joined" | "existing"; ticket: Ticket }
   /** The queue (or its application) was deleted: nothing was stored. */
-  | { kind: "queue_gone" };
+  | { kind: "queue_gone" }
+  /**
+   * This request's part of the batch failed and nothing of it was stored; the other queues' parts of the
+   * same batch may have been committed (their outcomes say so) and must be answered as such.
+   */
+  | { kind: "failed"; error: unknown };
 
 export interface TicketRepository {
   /**
-   * Joins many visitors in one transaction (one commit, one fsync). Idempotent per (queue, visitor):
-   * a visitor with an active (waiting or released) ticket gets that ticket back, never a second place.
+   * Joins many visitors with as few commits as the dialect allows (one commit, one fsync per batch in
+   * SQLite; one statement per queue in PostgreSQL). Idempotent per (queue, visitor): a visitor with an
+   * active (waiting or released) ticket gets that ticket back, never a second place. Throws when nothing
+   * was stored; a part that failed while others were committed is reported as `failed` in its outcomes.
    */
   joinBatch(requests: readonly JoinRequest[], now: string): Promise<JoinOutcome[]>;
   findBySeq(queueId: string, seq: number): Promise<Ticket | undefined>;

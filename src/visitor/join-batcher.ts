@@ -6,9 +6,12 @@ import { iso } from "../domain/time.js";
 import type { QueueIndex } from "../index/types.js";
 import type { JoinOutcome, JoinRequest, Store } from "../store/types.js";
 
+/** What a join is answered with: failures are rejections. */
+export type JoinAnswer = Exclude<JoinOutcome, { kind: "failed" }>;
+
 interface Pending {
   request: JoinRequest;
-  resolve(outcome: JoinOutcome): void;
+  resolve(outcome: JoinAnswer): void;
   reject(error: unknown): void;
 }
 
@@ -36,7 +39,7 @@ export class JoinBatcher {
     private readonly logger?: Logger,
   ) {}
 
-  join(request: JoinRequest): Promise<JoinOutcome> {
+  join(request: JoinRequest): Promise<JoinAnswer> {
     if (this.clock.now() < this.unavailableUntil) {
       return Promise.reject(
         errors.unavailable("the record is unavailable; retry shortly", RETRY_AFTER_SECONDS),
@@ -63,25 +66,31 @@ export class JoinBatcher {
         );
       } catch (error) {
         this.logger?.error({ err: error, joins: batch.length }, "join batch failed");
-        const down = isDependencyDown(error);
-        if (down) this.unavailableUntil = this.clock.now() + FAIL_FAST_MS;
-        const failure =
-          error instanceof AppError || !down
-            ? error
-            : errors.unavailable("the record is unavailable; retry shortly", RETRY_AFTER_SECONDS);
+        const failure = this.refusal(error);
         for (const pending of batch) pending.reject(failure);
         // With the record down, joins queued meanwhile would only fail the same way, later.
-        if (down) for (const pending of this.queue.splice(0)) pending.reject(failure);
+        if (isDependencyDown(error)) for (const pending of this.queue.splice(0)) pending.reject(failure);
         continue;
       }
+      // Some queues' parts may have failed while others were committed: answer each as it stands.
       await this.indexNewTickets(outcomes, now);
       batch.forEach((pending, i) => {
         const outcome = outcomes[i];
         if (outcome === undefined) pending.reject(new Error("join batch returned too few outcomes"));
+        else if (outcome.kind === "failed") pending.reject(this.refusal(outcome.error));
         else pending.resolve(outcome);
       });
     }
     this.flushing = false;
+  }
+
+  /** The error a refused join is answered with; a record that cannot be reached also trips fail-fast. */
+  private refusal(error: unknown): unknown {
+    const down = isDependencyDown(error);
+    if (down) this.unavailableUntil = this.clock.now() + FAIL_FAST_MS;
+    return error instanceof AppError || !down
+      ? error
+      : errors.unavailable("the record is unavailable; retry shortly", RETRY_AFTER_SECONDS);
   }
 
   private async indexNewTickets(outcomes: JoinOutcome[], now: number): Promise<void> {
