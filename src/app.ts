@@ -13,6 +13,7 @@ import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
 import { registerRequestContext } from "./http/plugins/request-context.js";
 import { registerValidation } from "./http/plugins/validation.js";
+import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerErrorHandling(app);
   registerValidation(app);
+  registerWellFormedText(app);
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerRequestContext(app, deps.room.metrics);
