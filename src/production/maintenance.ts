@@ -7,11 +7,11 @@ import type { QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Store } from "../store/types.js";
 import type { ReleaseEngine } from "../worker/release-engine.js";
-
-/** Exclusive, expiring lock across workers (Redis SET NX PX); false when another worker holds it. */
-export type TryLock = (name: string, ttlMs: number) => Promise<boolean>;
+import { type TryLock, withLock } from "./locks.js";
 
 const PAGE = 5_000;
+/** How long a lock outlives a worker that died holding it; a live holder renews and releases it. */
+const LOCK_TTL_MS = 30_000;
 
 /**
  * Keeps the shared hot index true to the record, from the workers:
@@ -65,19 +65,23 @@ export class IndexMaintenance {
     let rebuilt = 0;
     for (const queue of this.deps.engine.activeQueues()) {
       if (await this.deps.index.isLoaded(queue.id)) continue;
-      if (!(await this.deps.tryLock(`rebuild:${queue.id}`, 60_000))) continue;
-      const started = this.deps.clock.now();
-      try {
-        const tickets = await rebuildQueue(this.deps.store, this.deps.index, queue.id, started);
-        const seconds = (this.deps.clock.now() - started) / 1000;
-        this.rebuilds.inc({ outcome: "done" });
-        this.rebuildSeconds.observe(seconds);
-        this.deps.logger.info({ queueId: queue.id, tickets, seconds }, "hot index rebuilt from the record");
-        rebuilt += 1;
-      } catch (error) {
-        this.rebuilds.inc({ outcome: "failed" });
-        throw error;
-      }
+      const done = await withLock(this.deps.tryLock, `rebuild:${queue.id}`, LOCK_TTL_MS, async () => {
+        // Another worker may have finished it between our look and our lock.
+        if (await this.deps.index.isLoaded(queue.id)) return false;
+        const started = this.deps.clock.now();
+        try {
+          const tickets = await rebuildQueue(this.deps.store, this.deps.index, queue.id, started);
+          const seconds = (this.deps.clock.now() - started) / 1000;
+          this.rebuilds.inc({ outcome: "done" });
+          this.rebuildSeconds.observe(seconds);
+          this.deps.logger.info({ queueId: queue.id, tickets, seconds }, "hot index rebuilt from the record");
+          return true;
+        } catch (error) {
+          this.rebuilds.inc({ outcome: "failed" });
+          throw error;
+        }
+      });
+      if (done?.result === true) rebuilt += 1;
     }
     return rebuilt;
   }
@@ -87,8 +91,10 @@ export class IndexMaintenance {
     let repaired = 0;
     for (const queue of this.deps.engine.activeQueues()) {
       if (!(await this.deps.index.isLoaded(queue.id))) continue;
-      if (!(await this.deps.tryLock(`reconcile:${queue.id}`, 60_000))) continue;
-      repaired += await this.reconcile(queue.id);
+      const done = await withLock(this.deps.tryLock, `reconcile:${queue.id}`, LOCK_TTL_MS, () =>
+        this.reconcile(queue.id),
+      );
+      repaired += done?.result ?? 0;
     }
     return repaired;
   }

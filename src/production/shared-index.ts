@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import type { ReadinessCheck } from "../http/routes/health.js";
 import { RedisQueueIndex } from "../index/redis/redis-index.js";
 import { RedisChangeEvents } from "./change-events.js";
-import type { TryLock } from "./maintenance.js";
+import { redisLocks, type TryLock } from "./locks.js";
 import { connectRedis } from "./redis-client.js";
 
 /**
@@ -32,8 +32,7 @@ export async function openSharedIndex(config: Config, logger: Logger, role: stri
     redis,
     index: new RedisQueueIndex(redis),
     events,
-    tryLock: async (name, ttlMs) =>
-      (await redis.set(`anteroom:lock:${name}`, role, "PX", ttlMs, "NX")) === "OK",
+    tryLock: redisLocks(redis),
     readiness: {
       name: "index",
       check: async () => {

@@ -1,8 +1,13 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { QueueIndex } from "../../src/index/types.js";
 import { Metrics } from "../../src/observability/metrics.js";
+import { redisLocks } from "../../src/production/locks.js";
 import { IndexMaintenance } from "../../src/production/maintenance.js";
 import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
+import { redisForTests } from "../helpers/redis.js";
 
 /**
  * Index upkeep on PostgreSQL + Redis (this file runs in the production project only): the rebuild of a
@@ -11,21 +16,33 @@ import { createSite, type Harness, type JoinBody, join, startHarness, status } f
 let h: Harness;
 let maintenance: IndexMaintenance;
 let metrics: Metrics;
+let redis: Redis;
 
-beforeAll(async () => {
-  h = await startHarness();
-  metrics = new Metrics();
-  maintenance = new IndexMaintenance({
+/** Maintenance as a worker runs it, with real locks in Redis. */
+function upkeep(index: QueueIndex = h.room.index, registry = metrics): IndexMaintenance {
+  return new IndexMaintenance({
     store: h.store,
-    index: h.room.index,
+    index,
     engine: h.room.engine,
     clock: h.clock,
     logger: pino({ level: "silent" }),
-    metrics,
-    tryLock: async () => true,
+    metrics: registry,
+    tryLock: redisLocks(redis, `aqt-locks-${randomUUID()}:`),
   });
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  const at = await redisForTests();
+  if (at === undefined) throw new Error("redis unavailable");
+  redis = new Redis(at.url);
+  metrics = new Metrics();
+  maintenance = upkeep();
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  redis.disconnect();
+  await h.close();
+});
 
 async function lineUp(count: number): Promise<{ queueId: string; visitors: JoinBody[] }> {
   const site = await createSite(h, { max_users_per_minute: 1 });
@@ -74,5 +91,31 @@ describe("index upkeep", () => {
     const repairs = await metrics.registry.getSingleMetricAsString("anteroom_index_repairs_total");
     expect(repairs).toContain('kind="added"} 1');
     expect(repairs).toContain('kind="released"} 1');
+  });
+
+  it("releases its locks when done: reconciliation runs back to back, and a failed rebuild is retried at once", async () => {
+    const { queueId, visitors } = await lineUp(5);
+    expect(await maintenance.reconcileAll()).toBe(0);
+    await h.room.index.end(queueId, [2], "cancelled", h.clock.now());
+    await h.room.index.reset(queueId);
+    await h.room.index.markLoaded(queueId);
+    // The line is gone but marked loaded: only the reconciler can bring it back, and it runs again now.
+    expect(await maintenance.reconcileAll()).toBeGreaterThanOrEqual(5);
+    expect((await status(h, visitors[4]?.token ?? "")).position).toBe(5);
+
+    await h.room.index.reset(queueId);
+    let failures = 1;
+    const flaky: QueueIndex = Object.create(h.room.index, {
+      addWaiting: {
+        value: async (...args: Parameters<QueueIndex["addWaiting"]>) => {
+          if (failures-- > 0) throw new Error("index write failed");
+          return h.room.index.addWaiting(...args);
+        },
+      },
+    });
+    const worker = upkeep(flaky, new Metrics());
+    await expect(worker.ensureLoaded()).rejects.toThrow("index write failed");
+    expect(await worker.ensureLoaded()).toBeGreaterThanOrEqual(1);
+    expect((await status(h, visitors[4]?.token ?? "")).position).toBe(5);
   });
 });
