@@ -36,9 +36,9 @@ export class KyselyStore implements Store {
     this.signingKeys = new KyselySigningKeyRepository(db);
   }
 
-  private migrator(): Migrator {
+  private migrator(db: Kysely<Database> = this.db): Migrator {
     return new Migrator({
-      db: this.db,
+      db,
       provider: migrationProvider(this.dialect),
       migrationTableName: "anteroom_migrations",
       migrationLockTableName: "anteroom_migrations_lock",
@@ -54,7 +54,18 @@ export class KyselyStore implements Store {
   }
 
   async migrate(): Promise<string[]> {
-    const { error, results } = await this.migrator().migrateToLatest();
+    const { error, results } =
+      this.dialect === "postgres"
+        ? // A migration may rewrite a large table: no statement timeout on its connection while it runs.
+          await this.db.connection().execute(async (connection) => {
+            await sql`set statement_timeout = 0`.execute(connection);
+            try {
+              return await this.migrator(connection).migrateToLatest();
+            } finally {
+              await sql`reset statement_timeout`.execute(connection);
+            }
+          })
+        : await this.migrator().migrateToLatest();
     if (error !== undefined) {
       const failed = results?.find((result) => result.status === "Error")?.migrationName ?? "unknown";
       throw new Error(
