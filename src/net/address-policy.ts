@@ -20,6 +20,7 @@ for (const [net, prefix] of [
   ["172.16.0.0", 12],
   ["192.0.0.0", 24],
   ["192.0.2.0", 24],
+  ["192.88.99.0", 24], // 6to4 relay anycast (deprecated)
   ["192.168.0.0", 16],
   ["198.18.0.0", 15],
   ["198.51.100.0", 24],
@@ -30,35 +31,60 @@ for (const [net, prefix] of [
   blockedV4.addSubnet(net, prefix, "ipv4");
 }
 for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["64:ff9b::", 96],
+  ["::", 96], // unspecified, loopback, and the deprecated IPv4-compatible addresses
+  ["::ffff:0:0:0", 96], // IPv4-translated (SIIT): reaches whatever the translator's IPv4 side reaches
+  ["64:ff9b:1::", 48], // local-use NAT64
   ["100::", 64],
+  ["2001::", 32], // Teredo: tunnels to an IPv4 address this check cannot vouch for
   ["2001:db8::", 32],
   ["fc00::", 7],
   ["fe80::", 10],
+  ["fec0::", 10], // site-local (deprecated, still routed inside some networks)
   ["ff00::", 8],
 ] as const) {
   blockedV6.addSubnet(net, prefix, "ipv6");
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:1.2.3.4 or ::ffff:102:304), if it is one. */
-function mappedIpv4(address: string): string | undefined {
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (dotted?.[1]) return dotted[1];
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex?.[1] === undefined || hex[2] === undefined) return undefined;
-  const high = Number.parseInt(hex[1], 16);
-  const low = Number.parseInt(hex[2], 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+type Groups = [number, number, number, number, number, number, number, number];
+
+/** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail included). */
+function ipv6Groups(address: string): Groups {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted !== null) {
+    const [a = 0, b = 0, c = 0, d = 0] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = "", tail] = text.split("::");
+  const parse = (part: string) =>
+    part === "" ? [] : part.split(":").map((group) => Number.parseInt(group, 16));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right] as Groups;
+}
+
+const dottedQuad = (high: number, low: number): string =>
+  [high >> 8, high & 255, low >> 8, low & 255].join(".");
+
+/**
+ * The IPv4 address an IPv6 address delivers to, where it embeds one: IPv4-mapped (::ffff:a.b.c.d), NAT64
+ * (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). Such an address is as public as that IPv4 address.
+ */
+function embeddedIpv4(address: string): string | undefined {
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = ipv6Groups(address);
+  const zeroHead = g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
+  if (g0 === 0 && zeroHead && g5 === 0xffff) return dottedQuad(g6, g7);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return dottedQuad(g6, g7);
+  if (g0 === 0x2002) return dottedQuad(g1, g2);
+  return undefined;
 }
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   if (family === 4) return !blockedV4.check(address, "ipv4");
-  const mapped = mappedIpv4(address);
-  if (mapped !== undefined) return isPublicAddress(mapped);
+  const inner = embeddedIpv4(address);
+  if (inner !== undefined) return isPublicAddress(inner);
   return !blockedV6.check(address, "ipv6");
 }
 

@@ -71,3 +71,43 @@ describe("IPv4-mapped IPv6 in hex form", () => {
     expect(isPublicAddress("::ffff:808:808")).toBe(true);
   });
 });
+
+describe("IPv6 forms that reach IPv4 or internal networks", () => {
+  it.each([
+    "::7f00:1", // IPv4-compatible (::/96): deprecated, refused whatever it embeds
+    "::8.8.8.8",
+    "::ffff:0:7f00:1", // IPv4-translated (::ffff:0:0/96)
+    "::ffff:0:8.8.8.8",
+    "fec0::1", // site-local
+    "2002:7f00:1::1", // 6to4 of 127.0.0.1
+    "2002:a00:1::", // 6to4 of 10.0.0.1
+    "2002:c0a8:101::1", // 6to4 of 192.168.1.1
+    "64:ff9b::a00:1", // NAT64 of 10.0.0.1
+    "64:ff9b::127.0.0.1",
+    "64:ff9b::a9fe:a9fe", // NAT64 of the cloud metadata address
+    "64:ff9b:1::808:808", // local-use NAT64
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+    "192.88.99.1",
+  ])("%s is not public", (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each(["2002:808:808::1", "64:ff9b::808:808", "64:ff9b::8.8.8.8", "2a00:1450:4001:81d::200e"])(
+    "%s is public",
+    (address) => {
+      expect(isPublicAddress(address)).toBe(true);
+    },
+  );
+
+  it("refuses such a literal in a callback URL", async () => {
+    for (const url of [
+      "http://[2002:7f00:1::1]/cb",
+      "http://[64:ff9b::a9fe:a9fe]/cb",
+      "http://[fec0::1]/cb",
+    ]) {
+      await expect(checkCallbackUrl(url, { allowPrivate: false })).rejects.toMatchObject({
+        code: "invalid_callback_url",
+      });
+    }
+  });
+});
