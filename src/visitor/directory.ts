@@ -14,6 +14,8 @@ interface Entry<T> {
 
 class TtlCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  /** Bumped by every eviction: a load that began before one may carry what was evicted, and is not kept. */
+  private generation = 0;
   constructor(
     private readonly clock: Clock,
     private readonly ttlMs: number,
@@ -25,8 +27,9 @@ class TtlCache<T> {
     const now = this.clock.now();
     const hit = this.entries.get(key);
     if (hit !== undefined && hit.expiresAt > now) return hit.value;
+    const generation = this.generation;
     const value = await load();
-    if (!keep(value)) return value;
+    if (!keep(value) || generation !== this.generation) return value;
     // Full: drop the oldest entry (insertion order), never the whole cache.
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
@@ -38,10 +41,12 @@ class TtlCache<T> {
   }
 
   delete(key: string): void {
+    this.generation += 1;
     this.entries.delete(key);
   }
 
   clear(): void {
+    this.generation += 1;
     this.entries.clear();
   }
 }
