@@ -32,6 +32,8 @@ export interface AppDeps extends AdminDeps {
   logger?: FastifyBaseLogger;
   trustProxy?: false | number | string;
   version?: string;
+  /** Where /metrics is served: on this app (optionally behind a token), or not at all (a private port). */
+  metrics?: { serve: boolean; token?: string | undefined };
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -88,7 +90,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
-  await app.register(metricsRoute(deps.room.metrics));
+  if (deps.metrics?.serve !== false) {
+    await app.register(metricsRoute(deps.room.metrics, { token: deps.metrics?.token }));
+  }
   registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
   await app.register(visitorRoutes(deps.room.visitors));
   await app.register(admissionRoutes(deps.room.visitors, deps.room.admission));

@@ -37,6 +37,10 @@ export interface Config {
   publicUrl: string | undefined;
   /** `anteroom worker`: port of its /metrics, /healthz and /readyz. */
   workerPort: number;
+  /** `anteroom serve`: serve /metrics on this port only, off the public one. */
+  metricsPort: number | undefined;
+  /** When set, /metrics requires `Authorization: Bearer <token>` (API and worker ports). */
+  metricsToken: string | undefined;
   /** How long a worker owns a callback it is sending before another may take it over (a crashed worker). */
   callbackLeaseSeconds: number;
 }
@@ -181,8 +185,16 @@ export function parseConfig(env: Env): Config {
     trustProxy: r.trustProxy("TRUST_PROXY"),
     publicUrl: r.url("PUBLIC_URL", ["http:", "https:"])?.replace(/\/+$/, ""),
     workerPort: r.int("WORKER_PORT", 9100, 0, 65535),
+    metricsPort: r.string("METRICS_PORT") === undefined ? undefined : r.int("METRICS_PORT", 0, 1, 65535),
+    metricsToken: r.string("METRICS_TOKEN"),
     callbackLeaseSeconds: r.int("CALLBACK_LEASE_SECONDS", 60, 5, 3600),
   };
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    r.problems.push("METRICS_TOKEN must be at least 16 characters (use: openssl rand -hex 16)");
+  }
+  if (config.metricsPort !== undefined && config.metricsPort === config.port) {
+    r.problems.push("METRICS_PORT must differ from PORT (it keeps /metrics off the public port)");
+  }
   if (config.database.kind === "postgres") {
     // Several API processes answer status polls from one shared index, and verify one another's tokens.
     if (config.redisUrl === undefined) {

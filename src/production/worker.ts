@@ -57,7 +57,7 @@ export async function runWorker(config: Config): Promise<void> {
   await http.register(
     healthRoutes([{ name: "record", check: () => runtime.store.ping() }, shared.readiness]),
   );
-  await http.register(metricsRoute(metrics));
+  await http.register(metricsRoute(metrics, { token: config.metricsToken }));
   await http.listen({ port: config.workerPort, host: config.host });
   logger.info({ port: config.workerPort }, "anteroom worker running");
 

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
 import type { Config } from "../config.js";
+import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { openSharedIndex, requireCurrentSchema } from "../production/shared-index.js";
@@ -46,9 +47,16 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     logger,
     trustProxy: config.trustProxy,
     version: VERSION,
+    metrics: { serve: config.metricsPort === undefined, token: config.metricsToken },
     readiness: [{ name: "record", check: () => runtime.store.ping() }, ...(shared ? [shared.readiness] : [])],
   });
   await app.listen({ port: config.port, host: config.host });
+  // /metrics on a port of its own, for a network the public never reaches.
+  const metricsServer = config.metricsPort === undefined ? undefined : Fastify({ logger: false });
+  if (metricsServer !== undefined) {
+    await metricsServer.register(metricsRoute(room.metrics, { token: config.metricsToken }));
+    await metricsServer.listen({ port: config.metricsPort, host: config.host });
+  }
   // Embedded mode runs the worker in this process; in production `anteroom worker` processes do.
   if (!production) room.loop.start();
   // Another process may rotate the signing keys; the change event is the fast path, this the fallback.
@@ -66,6 +74,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   );
   onShutdownSignal(logger, () =>
     stopGracefully(app, async () => {
+      await metricsServer?.close();
       await room.close();
       await shared?.close();
       await runtime.close();

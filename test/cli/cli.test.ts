@@ -41,6 +41,30 @@ describe("anteroom CLI", () => {
     }
   });
 
+  it("serves /metrics only on METRICS_PORT when it is set, behind METRICS_TOKEN", async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const token = "a-metrics-token-of-some-length";
+    const env = {
+      DATA_DIR: tempDir(),
+      HOST: "127.0.0.1",
+      METRICS_PORT: String(metricsPort),
+      METRICS_TOKEN: token,
+    };
+    const server = await startServer(["serve"], env, port);
+    try {
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const metrics = `http://127.0.0.1:${metricsPort}/metrics`;
+      expect((await fetch(metrics)).status).toBe(401);
+      const scraped = await fetch(metrics, { headers: { authorization: `Bearer ${token}` } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain("queue_size");
+    } finally {
+      server.child.kill("SIGTERM");
+      await once(server.child, "exit");
+    }
+  });
+
   it("migrates, and reports an up-to-date schema the second time", async () => {
     const env = { DATA_DIR: tempDir() };
     const first = await runCli(["migrate"], env);

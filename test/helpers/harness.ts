@@ -6,7 +6,7 @@ import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
-import { buildApp } from "../../src/app.js";
+import { type AppDeps, buildApp } from "../../src/app.js";
 import { AuthService } from "../../src/domain/auth.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
@@ -69,6 +69,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   throttle?: LoginThrottle;
+  metrics?: AppDeps["metrics"];
   allowPrivateCallbacks?: boolean;
   room?: Partial<Omit<WaitingRoomOptions, "store" | "clock" | "keys">>;
 }
@@ -159,6 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       room,
       allowPrivateCallbacks,
       readiness: [{ name: "record", check: () => store.ping() }],
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
     return { store, room, app };
   }

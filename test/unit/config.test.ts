@@ -93,6 +93,9 @@ describe("config", () => {
     [{ ALLOW_PRIVATE_CALLBACKS: "maybe" }, "ALLOW_PRIVATE_CALLBACKS"],
     [{ WORKER_PORT: "-3" }, "WORKER_PORT"],
     [{ CALLBACK_LEASE_SECONDS: "1" }, "CALLBACK_LEASE_SECONDS"],
+    [{ METRICS_TOKEN: "short" }, "METRICS_TOKEN"],
+    [{ METRICS_PORT: "0" }, "METRICS_PORT"],
+    [{ METRICS_PORT: "8000" }, "METRICS_PORT"],
     [{ DB_URL: "postgres://db/anteroom", SECRET_KEY: "x".repeat(32) }, "REDIS_URL"],
     [{ DB_URL: "postgres://db/anteroom", REDIS_URL: "redis://cache:6379" }, "SECRET_KEY"],
   ])("refuses %j, naming %s", (env, variable) => {
