@@ -27,6 +27,14 @@ const MAP_ENTRY = 32;
 
 export type EndedState = "cancelled" | "expired";
 
+/** The cap, if it is a positive integer; else a RangeError. */
+export function checkEndedCap(cap: number): number {
+  if (!Number.isInteger(cap) || cap < 1) {
+    throw new RangeError(`ended cap must be a positive integer, got ${cap}`);
+  }
+  return cap;
+}
+
 function isSeq(seq: number): boolean {
   return Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
 }
@@ -43,9 +51,7 @@ export class EndedTickets {
 
   /** `cap`: the most entries held at once (a positive integer). */
   constructor(cap: number) {
-    if (!Number.isInteger(cap) || cap < 1)
-      throw new RangeError(`ended cap must be a positive integer, got ${cap}`);
-    this.#cap = cap;
+    this.#cap = checkEndedCap(cap);
   }
 
   get size(): number {

@@ -6,7 +6,7 @@ import {
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
-import { EndedTickets } from "./ended-tickets.js";
+import { checkEndedCap, EndedTickets } from "./ended-tickets.js";
 import { WaitingLine } from "./waiting-line.js";
 
 interface Released {
@@ -46,8 +46,7 @@ export class MemoryQueueIndex implements QueueIndex {
   private readonly endedCap: number;
 
   constructor(options: MemoryQueueIndexOptions = {}) {
-    this.endedCap = options.endedCap ?? ENDED_CAP_PER_QUEUE;
-    new EndedTickets(this.endedCap); // refuses a bad cap now rather than at the first queue
+    this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
   }
 
   private state(queueId: string): QueueState {
