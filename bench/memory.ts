@@ -1,7 +1,9 @@
-// Memory cost of waiting visitors in the embedded hot index. Run by bench.ts as
+// Memory cost of waiting visitors and of ended tickets in the embedded hot index. Run by bench.ts as
 //   node --expose-gc --import tsx bench/memory.ts [visitors]
-// and prints one JSON line: the index's own accounting and the measured heap growth, both per visitor.
+// and prints one JSON line: the index's own accounting and the measured heap growth, both per visitor, and
+// the measured growth per ended ticket after as many join -> cancel.
 import { MemoryQueueIndex } from "../src/index/memory/memory-index.js";
+import { ENDED_CAP_PER_QUEUE } from "../src/index/types.js";
 
 const gc = globalThis.gc;
 if (gc === undefined) {
@@ -73,6 +75,36 @@ const lookupFull = lookupNs(queueId, visitors);
 await index.drop(smallQueue);
 
 const indexBytes = index.waitingMemoryBytes();
+await index.drop(queueId);
+
+/**
+ * Heap + external growth while `tickets` visitors join a fresh queue and cancel (batch by batch, so the
+ * line stays nearly empty), before any pruning; returns the growth and the ended entries then held.
+ */
+async function joinCancelGrowth(ended: MemoryQueueIndex, tickets: number) {
+  const queue = "00000000-0000-4000-8000-000000000003";
+  await ended.addWaiting(queue, [], now);
+  const start = used();
+  for (let first = 1; first <= tickets; first += BATCH) {
+    const seqs: number[] = [];
+    for (let seq = first; seq < first + BATCH && seq <= tickets; seq++) seqs.push(seq);
+    await ended.addWaiting(queue, seqs, now);
+    await ended.end(queue, seqs, "cancelled", now);
+  }
+  const growth = used() - start;
+  const held = (await ended.heldCounts(queue)).ended;
+  await ended.drop(queue);
+  return { growth, held };
+}
+// The cap lifted, so every ticket is held: what the representation itself costs per ended ticket.
+const uncapped = await joinCancelGrowth(new MemoryQueueIndex({ endedCap: visitors }), visitors);
+if (uncapped.held !== visitors) {
+  process.stderr.write(`expected ${visitors} ended entries held, the index holds ${uncapped.held}\n`);
+  process.exit(1);
+}
+// The default cap: what a queue's ended tickets can cost at most, however many end.
+const capped = await joinCancelGrowth(new MemoryQueueIndex(), visitors);
+
 process.stdout.write(
   `${JSON.stringify({
     visitors,
@@ -82,5 +114,10 @@ process.stdout.write(
     heap_bytes_per_visitor: (after - before) / visitors,
     lookup_ns_small: lookupSmall,
     lookup_ns_full: lookupFull,
+    ended_tickets: visitors,
+    ended_bytes_per_ticket: uncapped.growth / visitors,
+    ended_cap: ENDED_CAP_PER_QUEUE,
+    ended_held_capped: capped.held,
+    ended_bytes_capped: capped.growth,
   })}\n`,
 );

@@ -1,10 +1,16 @@
 // The bench's results: per-round figures, medians, target verdicts and the final JSON line (stdout).
 import { describeRun, type Measured } from "./load.js";
-import type { MemoryFigures } from "./memory-probe.js";
+import type { EndedFigures, MemoryFigures } from "./memory-probe.js";
 
 /** The targets of each mode (issue: visitor flow for embedded, production deployment for production). */
 export const TARGETS = {
-  embedded: { status_ratio: 0.5, join_ratio: 0.2, status_p99_ms: 10, bytes_per_visitor: 120 },
+  embedded: {
+    status_ratio: 0.5,
+    join_ratio: 0.2,
+    status_p99_ms: 10,
+    bytes_per_visitor: 120,
+    bytes_per_ended_ticket: 24,
+  },
   production: { status_ratio: 0.35, join_ratio: 0.08, join_p99_ms: 50 },
 } as const;
 
@@ -13,7 +19,12 @@ interface Check {
   text: string;
 }
 
-function checks(mode: string, s: ReturnType<typeof summarize>, bytes: number): Check[] {
+function checks(
+  mode: string,
+  s: ReturnType<typeof summarize>,
+  bytes: number,
+  ended: EndedFigures | undefined,
+): Check[] {
   const ratio = (name: string, value: number, min: number): Check => ({
     pass: value >= min,
     text: `${name} ${value.toFixed(3)} >= ${min}`,
@@ -38,6 +49,14 @@ function checks(mode: string, s: ReturnType<typeof summarize>, bytes: number): C
       pass: bytes <= t.bytes_per_visitor,
       text: `bytes_per_visitor ${bytes.toFixed(2)} <= ${t.bytes_per_visitor}`,
     },
+    ...(ended === undefined
+      ? []
+      : [
+          {
+            pass: ended.bytes_per_ticket <= t.bytes_per_ended_ticket,
+            text: `bytes_per_ended_ticket ${ended.bytes_per_ticket.toFixed(2)} <= ${t.bytes_per_ended_ticket}`,
+          },
+        ]),
   ];
 }
 
@@ -223,8 +242,16 @@ export function report(out: (line: string) => void, rounds: readonly Round[], co
         `${(small / 1000).toFixed(2)} us with 10000 (x${(full / small).toFixed(2)})`,
     );
   }
+  const ended = memory.ended;
+  if (ended !== undefined) {
+    out(
+      `ended tickets     ${ended.bytes_per_ticket.toFixed(2)} B/ticket heap growth after ${ended.tickets} ` +
+        `join -> cancel (cap lifted, before pruning); with the default cap of ${ended.cap} per queue: ` +
+        `${ended.held_capped} held, ${(ended.bytes_capped / 1024 / 1024).toFixed(2)} MiB`,
+    );
+  }
   out(`targets (${context.mode} mode)`);
-  for (const check of checks(context.mode, s, bytes)) out(`  ${verdict(check.pass)}  ${check.text}`);
+  for (const check of checks(context.mode, s, bytes, ended)) out(`  ${verdict(check.pass)}  ${check.text}`);
   for (const failure of context.failures) out(`ERROR ${failure}`);
   out(
     JSON.stringify({
@@ -236,6 +263,7 @@ export function report(out: (line: string) => void, rounds: readonly Round[], co
       join_p99_ms: round(s.join.p99, 2),
       status_p99_ms: round(s.status.p99, 2),
       bytes_per_visitor: round(bytes, 2),
+      ...(ended === undefined ? {} : { bytes_per_ended_ticket: round(ended.bytes_per_ticket, 2) }),
     }),
   );
 }

@@ -4,6 +4,24 @@
  * terminal states, and the queue's rate figures for estimates. It can always be rebuilt from the record.
  * Two adapters: in-process (embedded) and Redis (production).
  */
+/**
+ * Most ended (cancelled or expired) entries either adapter holds per queue; past it the oldest go first.
+ * An ended entry only saves a late poll one record read, and it is pruned after a short retention anyway
+ * (see the release engine), so this matters only when tickets end faster than that retention drains them:
+ * a visitor looping join -> cancel, or a mass expiry. 65,536 covers about 500 ends a second sustained over
+ * the retention, and bounds what a queue's ended entries can cost at any rate: about 1 MiB in the
+ * in-process index (16 bytes each), about 7 MiB in Redis (two sorted sets, about 110 bytes each).
+ */
+export const ENDED_CAP_PER_QUEUE = 65_536;
+
+/** How many entries of each kind one queue holds (both adapters offer `heldCounts`; tests, the bench). */
+export interface HeldCounts {
+  waiting: number;
+  released: number;
+  unseen: number;
+  ended: number;
+}
+
 export interface QueueMeta {
   /** The configured rate a queue can get: its own, capped by its application's shared intake. */
   configuredPerMinute: number;
@@ -49,7 +67,11 @@ export interface QueueIndex {
   poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
   /** The same, answered synchronously, by adapters that hold the index in this process. */
   pollNow?(queueId: string, seq: number, now: number): IndexedTicket;
-  /** Records tickets as ended (cancelled or expired), removing them from the waiting or released sets. */
+  /**
+   * Records tickets as ended (cancelled or expired), removing them from the waiting or released sets. A
+   * ticket already held as ended takes the new state but keeps its time; past the queue's cap of ended
+   * entries the oldest are forgotten.
+   */
   end(queueId: string, seqs: readonly number[], state: "cancelled" | "expired", now: number): Promise<void>;
   markReleased(queueId: string, entries: readonly ReleasedEntry[], now: number): Promise<void>;
   /** A released visitor was seen by the site (admission check): true the first time. */
@@ -57,10 +79,13 @@ export interface QueueIndex {
   waitingCount(queueId: string): Promise<number>;
   /** Waiting tickets whose last heartbeat is before `cutoff` (ms), oldest ticket first. */
   abandoned(queueId: string, cutoff: number, limit: number): Promise<number[]>;
-  /** Released tickets never seen, released before `cutoff` (ms). */
+  /** Released tickets never seen, released before `cutoff` (ms), oldest release first. */
   unseen(queueId: string, cutoff: number, limit: number): Promise<number[]>;
-  /** Forgets released and terminal entries older than `cutoff` (ms); they fall back to the record. */
-  prune(queueId: string, cutoff: number): Promise<void>;
+  /**
+   * Forgets released entries released before `releasedCutoff` and ended entries that ended before
+   * `endedCutoff` (ms; by default the same cutoff); polls for them fall back to the record.
+   */
+  prune(queueId: string, releasedCutoff: number, endedCutoff?: number): Promise<void>;
   /** Empties a queue (a full rebuild in a single process starts from nothing). */
   reset(queueId: string): Promise<void>;
   /** Marks a queue's rebuild complete: until then a poll of a ticket the index lacks says "unknown". */

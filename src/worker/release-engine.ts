@@ -22,8 +22,20 @@ export interface EngineDeps {
 /** An idle gap longer than this between two looks at a queue is not counted as busy time. */
 const MAX_BUSY_GAP_MS = 2_000;
 const EXPIRY_BATCH = 1_000;
-/** Ended and released entries stay in the hot index at least this long for late polls. */
-const MIN_RETENTION_MS = 3_600_000;
+/**
+ * Released entries stay in the hot index at least this long, and as long as the admission or the release
+ * may still be used: their poll answers with the admission token.
+ */
+const RELEASED_MIN_RETENTION_MS = 3_600_000;
+/**
+ * Ended (cancelled, expired) entries stay this long. An ended answer tells the page to stop polling, so
+ * the polls that follow are the ones already under way, another open tab's next one (polls are at most
+ * 30 s apart) and a rare reload: two minutes covers all but the reload, which reads the record (one
+ * primary-key lookup) and gets the same answer. It also outlasts the brief windows in which an entry keeps
+ * a stale add (a rebuild page, a reconciler pass) from putting the ticket back in line. Memory is bounded
+ * by this retention times the ending rate, and by the per-queue cap (ENDED_CAP_PER_QUEUE).
+ */
+export const ENDED_RETENTION_MS = 120_000;
 
 export interface CallbackPayload {
   event: "visitor.released";
@@ -240,12 +252,12 @@ export class ReleaseEngine {
         EXPIRY_BATCH,
       );
       if (admissionsOver.length > 0) await index.end(queue.id, admissionsOver, "expired", now);
-      const retention = Math.max(
-        MIN_RETENTION_MS,
+      const releasedRetention = Math.max(
+        RELEASED_MIN_RETENTION_MS,
         queue.admission_ttl_seconds * 1000,
         queue.release_ttl_seconds * 1000,
       );
-      await index.prune(queue.id, now - retention);
+      await index.prune(queue.id, now - releasedRetention, now - ENDED_RETENTION_MS);
     }
   }
 }

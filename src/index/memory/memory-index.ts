@@ -1,4 +1,12 @@
-import type { IndexedTicket, QueueIndex, QueueMeta, ReleasedEntry } from "../types.js";
+import {
+  ENDED_CAP_PER_QUEUE,
+  type HeldCounts,
+  type IndexedTicket,
+  type QueueIndex,
+  type QueueMeta,
+  type ReleasedEntry,
+} from "../types.js";
+import { checkEndedCap, EndedTickets } from "./ended-tickets.js";
 import { WaitingLine } from "./waiting-line.js";
 
 interface Released {
@@ -9,27 +17,48 @@ interface Released {
 
 interface QueueState {
   line: WaitingLine;
+  /** In the order they were (last) marked released, which is release order: prune pops from the front. */
   released: Map<number, Released>;
+  /** The released entries not yet seen, same objects and order: `unseen` walks only these. */
+  unseen: Map<number, Released>;
   /** Recently ended tickets, so a late poll says "cancelled" or "expired" without asking the record. */
-  ended: Map<number, { state: "cancelled" | "expired"; at: number }>;
+  ended: EndedTickets;
   meta: QueueMeta | undefined;
+}
+
+export interface MemoryQueueIndexOptions {
+  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
+  endedCap?: number;
 }
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /**
  * The embedded hot index: everything in this process's memory. The waiting set is a WaitingLine
- * (a few bytes per visitor); released and ended tickets are small maps bounded by the release rate
- * and pruned by the expiry worker. Methods are synchronous underneath; they return promises only to share
- * the QueueIndex interface with the Redis adapter.
+ * (a few bytes per visitor); ended tickets are an EndedTickets ring (about 16 bytes each, capped per
+ * queue); released tickets are maps bounded by the release rate. The expiry worker prunes released and
+ * ended entries, each after its own retention, from the oldest end: work is proportional to what is due,
+ * not to what is held. Methods are synchronous underneath; they return promises only to share the
+ * QueueIndex interface with the Redis adapter.
  */
 export class MemoryQueueIndex implements QueueIndex {
   private readonly queues = new Map<string, QueueState>();
+  private readonly endedCap: number;
+
+  constructor(options: MemoryQueueIndexOptions = {}) {
+    this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
+  }
 
   private state(queueId: string): QueueState {
     let state = this.queues.get(queueId);
     if (state === undefined) {
-      state = { line: new WaitingLine(), released: new Map(), ended: new Map(), meta: undefined };
+      state = {
+        line: new WaitingLine(),
+        released: new Map(),
+        unseen: new Map(),
+        ended: new EndedTickets(this.endedCap),
+        meta: undefined,
+      };
       this.queues.set(queueId, state);
     }
     return state;
@@ -58,7 +87,10 @@ export class MemoryQueueIndex implements QueueIndex {
     const released = state.released.get(seq);
     if (released !== undefined) {
       const firstSeen = released.seenAt === undefined;
-      if (firstSeen) released.seenAt = now;
+      if (firstSeen) {
+        released.seenAt = now;
+        state.unseen.delete(seq);
+      }
       return {
         state: "released",
         accessToken: released.accessToken,
@@ -67,8 +99,8 @@ export class MemoryQueueIndex implements QueueIndex {
         size,
       };
     }
-    const ended = state.ended.get(seq);
-    if (ended !== undefined) return { state: ended.state, size };
+    const ended = state.ended.state(seq);
+    if (ended !== undefined) return { state: ended, size };
     return { state: "unknown", size };
   }
 
@@ -86,7 +118,8 @@ export class MemoryQueueIndex implements QueueIndex {
     for (const seq of seqs) {
       queue.line.remove(seq);
       queue.released.delete(seq);
-      queue.ended.set(seq, { state, at: now });
+      queue.unseen.delete(seq);
+      queue.ended.add(seq, state, now);
     }
   }
 
@@ -94,18 +127,25 @@ export class MemoryQueueIndex implements QueueIndex {
     const queue = this.state(queueId);
     for (const entry of entries) {
       queue.line.remove(entry.seq);
-      queue.released.set(entry.seq, {
+      // Replacing an entry moves it to the back: the maps stay in the order of marking.
+      queue.released.delete(entry.seq);
+      queue.unseen.delete(entry.seq);
+      const released: Released = {
         accessToken: entry.accessToken,
         releasedAt: entry.releasedAt,
         seenAt: entry.seenAt,
-      });
+      };
+      queue.released.set(entry.seq, released);
+      if (released.seenAt === undefined) queue.unseen.set(entry.seq, released);
     }
   }
 
   async markSeen(queueId: string, seq: number, now: number): Promise<boolean> {
-    const released = this.queues.get(queueId)?.released.get(seq);
-    if (released === undefined || released.seenAt !== undefined) return false;
+    const queue = this.queues.get(queueId);
+    const released = queue?.unseen.get(seq);
+    if (queue === undefined || released === undefined) return false;
     released.seenAt = now;
+    queue.unseen.delete(seq);
     return true;
   }
 
@@ -117,20 +157,29 @@ export class MemoryQueueIndex implements QueueIndex {
     return this.queues.get(queueId)?.line.staleBefore(seconds(cutoff), limit) ?? [];
   }
 
+  /**
+   * Walks the unseen entries from the oldest release and stops at the first one released at or after the
+   * cutoff: only what is due is looked at (an entry marked out of release order waits for those before it).
+   */
   async unseen(queueId: string, cutoff: number, limit: number): Promise<number[]> {
     const found: number[] = [];
-    for (const [seq, entry] of this.queues.get(queueId)?.released ?? []) {
-      if (found.length >= limit) break;
-      if (entry.seenAt === undefined && entry.releasedAt < cutoff) found.push(seq);
+    for (const [seq, entry] of this.queues.get(queueId)?.unseen ?? []) {
+      if (found.length >= limit || !(entry.releasedAt < cutoff)) break;
+      found.push(seq);
     }
     return found;
   }
 
-  async prune(queueId: string, cutoff: number): Promise<void> {
+  /** Pops due entries from the oldest end of each kind, stopping at the first one still young. */
+  async prune(queueId: string, releasedCutoff: number, endedCutoff = releasedCutoff): Promise<void> {
     const queue = this.queues.get(queueId);
     if (queue === undefined) return;
-    for (const [seq, entry] of queue.released) if (entry.releasedAt < cutoff) queue.released.delete(seq);
-    for (const [seq, entry] of queue.ended) if (entry.at < cutoff) queue.ended.delete(seq);
+    for (const [seq, entry] of queue.released) {
+      if (!(entry.releasedAt < releasedCutoff)) break;
+      queue.released.delete(seq);
+      queue.unseen.delete(seq);
+    }
+    queue.ended.prune(endedCutoff);
   }
 
   async reset(queueId: string): Promise<void> {
@@ -161,5 +210,22 @@ export class MemoryQueueIndex implements QueueIndex {
     let total = 0;
     for (const queue of this.queues.values()) total += queue.line.memoryBytes();
     return total;
+  }
+
+  /** Bytes held for ended tickets across all queues (the benchmark's bytes-per-ended-ticket figure). */
+  endedMemoryBytes(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.ended.memoryBytes();
+    return total;
+  }
+
+  async heldCounts(queueId: string): Promise<HeldCounts> {
+    const queue = this.queues.get(queueId);
+    return {
+      waiting: queue?.line.size ?? 0,
+      released: queue?.released.size ?? 0,
+      unseen: queue?.unseen.size ?? 0,
+      ended: queue?.ended.size ?? 0,
+    };
   }
 }

@@ -9,7 +9,7 @@
  * | `aq:{q:<id>}:released`         | HASH   | seq -> `releasedAt|seenAt|accessToken` (seenAt empty if unseen) |
  * | `aq:{q:<id>}:released_at`      | ZSET   | every released seq -> releasedAt ms (pruning)                   |
  * | `aq:{q:<id>}:unseen`           | ZSET   | released, not yet seen: seq -> releasedAt ms                    |
- * | `aq:{q:<id>}:cancelled`        | ZSET   | recently cancelled: seq -> when ms (late polls, pruning)        |
+ * | `aq:{q:<id>}:cancelled`        | ZSET   | recently cancelled: seq -> when ms (late polls, pruning, cap)   |
  * | `aq:{q:<id>}:expired`          | ZSET   | recently expired: seq -> when ms                                |
  * | `aq:{q:<id>}:meta`             | HASH   | `configured`, `measured` (empty when unknown), `abandon`        |
  * | `aq:{q:<id>}:loaded`           | STRING | present once the queue was rebuilt since the index was emptied |
@@ -22,8 +22,9 @@
  * Heartbeats are whole seconds (as in the embedded index), so `abandoned` compares the same values in both.
  * A ticket is in at most one of waiting / released / (cancelled | expired), except that the index never
  * clears an ended entry when the ticket is later released (the embedded index does not either).
- * Nothing here expires by TTL: released and ended entries are pruned by the expiry worker, whole queues by
- * drop/reset.
+ * Nothing here expires by TTL: released and ended entries are pruned by the expiry worker (each kind after
+ * its own retention), whole queues by drop/reset. The two ended sets together hold at most the index's cap
+ * (ENDED_CAP_PER_QUEUE by default): ending more drops the oldest of both.
  */
 export interface QueueKeys {
   waiting: string;

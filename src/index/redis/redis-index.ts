@@ -1,11 +1,20 @@
 import type { Redis } from "ioredis";
-import type { IndexedTicket, QueueIndex, QueueMeta, ReleasedEntry } from "../types.js";
+import {
+  ENDED_CAP_PER_QUEUE,
+  type HeldCounts,
+  type IndexedTicket,
+  type QueueIndex,
+  type QueueMeta,
+  type ReleasedEntry,
+} from "../types.js";
 import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
 import { IndexScripts, type PollReply } from "./scripts.js";
 
 export interface RedisQueueIndexOptions {
   /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
   prefix?: string;
+  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
+  endedCap?: number;
 }
 
 const MAX_SEQ = 2 ** 40;
@@ -16,6 +25,9 @@ const MAX_BEAT = 0xffffffff;
  * index's whenever no more tickets than this are stale (see lua/abandoned-1.lua).
  */
 const ABANDONED_SCAN = 10_000;
+
+/** A prune cutoff as a score bound; NaN prunes nothing, as in the embedded index. */
+const cutoffBound = (ms: number): string => (Number.isNaN(ms) ? "-inf" : String(ms));
 
 /** Heartbeats are whole seconds, as in the embedded index, so both compare the same values. */
 const seconds = (ms: number): number => Math.floor(ms / 1000);
@@ -74,6 +86,7 @@ function toTicket(reply: PollReply): IndexedTicket {
  */
 export class RedisQueueIndex implements QueueIndex {
   private readonly prefix: string;
+  private readonly endedCap: number;
   private readonly scripts: IndexScripts;
 
   constructor(
@@ -81,6 +94,10 @@ export class RedisQueueIndex implements QueueIndex {
     options: RedisQueueIndexOptions = {},
   ) {
     this.prefix = options.prefix ?? "aq";
+    this.endedCap = options.endedCap ?? ENDED_CAP_PER_QUEUE;
+    if (!Number.isInteger(this.endedCap) || this.endedCap < 1) {
+      throw new RangeError(`ended cap must be a positive integer, got ${this.endedCap}`);
+    }
     this.scripts = new IndexScripts(redis);
   }
 
@@ -114,7 +131,7 @@ export class RedisQueueIndex implements QueueIndex {
     now: number,
   ): Promise<void> {
     if (seqs.length === 0) return;
-    await this.scripts.end(this.keys(queueId), state, String(now), seqs.map(String));
+    await this.scripts.end(this.keys(queueId), state, String(now), this.endedCap, seqs.map(String));
   }
 
   async markReleased(queueId: string, entries: readonly ReleasedEntry[], _now?: number): Promise<void> {
@@ -162,9 +179,21 @@ export class RedisQueueIndex implements QueueIndex {
     return seqs.map(Number);
   }
 
-  async prune(queueId: string, cutoff: number): Promise<void> {
-    if (Number.isNaN(cutoff)) return;
-    await this.scripts.prune(this.keys(queueId), String(cutoff));
+  async prune(queueId: string, releasedCutoff: number, endedCutoff = releasedCutoff): Promise<void> {
+    await this.scripts.prune(this.keys(queueId), cutoffBound(releasedCutoff), cutoffBound(endedCutoff));
+  }
+
+  /** How many entries of each kind the queue holds (tests). */
+  async heldCounts(queueId: string): Promise<HeldCounts> {
+    const k = this.keys(queueId);
+    const [waiting, released, unseen, cancelled, expired] = await Promise.all([
+      this.redis.zcard(k.waiting),
+      this.redis.hlen(k.released),
+      this.redis.zcard(k.unseen),
+      this.redis.zcard(k.cancelled),
+      this.redis.zcard(k.expired),
+    ]);
+    return { waiting, released, unseen, ended: cancelled + expired };
   }
 
   /** Deletes all of the queue, the loaded marker too: a rebuild follows; polls say "rebuilding" till then. */

@@ -195,10 +195,22 @@ export class IndexScripts {
     k: QueueKeys,
     state: "cancelled" | "expired",
     at: string,
+    cap: number,
     seqs: readonly string[],
   ): Promise<void> {
     const [into, other] = state === "cancelled" ? [k.cancelled, k.expired] : [k.expired, k.cancelled];
-    await this.commands.end(k.waiting, k.beats, k.released, k.releasedAt, k.unseen, into, other, at, ...seqs);
+    await this.commands.end(
+      k.waiting,
+      k.beats,
+      k.released,
+      k.releasedAt,
+      k.unseen,
+      into,
+      other,
+      at,
+      cap,
+      ...seqs,
+    );
   }
 
   async markReleased(k: QueueKeys, entries: readonly ReleasedArgs[]): Promise<void> {
@@ -210,10 +222,18 @@ export class IndexScripts {
     return integer("mark-seen", await this.commands.markSeen(k.released, k.unseen, seq, now)) === 1;
   }
 
-  async prune(k: QueueKeys, cutoff: string): Promise<number> {
+  async prune(k: QueueKeys, releasedCutoff: string, endedCutoff: string): Promise<number> {
     return integer(
       "prune",
-      await this.commands.prune(k.released, k.releasedAt, k.unseen, k.cancelled, k.expired, cutoff),
+      await this.commands.prune(
+        k.released,
+        k.releasedAt,
+        k.unseen,
+        k.cancelled,
+        k.expired,
+        releasedCutoff,
+        endedCutoff,
+      ),
     );
   }
 

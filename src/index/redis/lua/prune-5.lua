@@ -1,5 +1,6 @@
 --[[
-  Forgets released and ended entries older than a cutoff; polls for them fall back to the record.
+  Forgets released entries released before one cutoff and ended entries that ended before another; polls
+  for them fall back to the record. Only what is due is touched: each step takes the oldest by score.
 
   KEYS[1] released     HASH seq -> releasedAt|seenAt|token
   KEYS[2] released_at  ZSET seq -> releasedAt (ms)
@@ -7,15 +8,17 @@
   KEYS[4] cancelled    ZSET seq -> when (ms)
   KEYS[5] expired      ZSET seq -> when (ms)
 
-  ARGV[1] cutoff (ms): entries strictly older go
+  ARGV[1] released cutoff (ms): released entries strictly older go ("-inf": none)
+  ARGV[2] ended cutoff (ms): ended entries strictly older go ("-inf": none)
 
   Returns: the number of entries forgotten.
 ]]
-local below = "(" .. ARGV[1]
+local releasedBelow = "(" .. ARGV[1]
+local endedBelow = "(" .. ARGV[2]
 local forgotten = 0
 -- In pages of 1000: unpack() of a long list would overflow Lua's C stack.
 while true do
-  local old = redis.call("ZRANGE", KEYS[2], "-inf", below, "BYSCORE", "LIMIT", 0, 1000)
+  local old = redis.call("ZRANGE", KEYS[2], "-inf", releasedBelow, "BYSCORE", "LIMIT", 0, 1000)
   if #old == 0 then
     break
   end
@@ -24,6 +27,6 @@ while true do
   redis.call("ZREM", KEYS[2], unpack(old))
   forgotten = forgotten + #old
 end
-forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", below)
-forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[5], "-inf", below)
+forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", endedBelow)
+forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[5], "-inf", endedBelow)
 return forgotten
