@@ -13,7 +13,11 @@ import type { Store } from "../store/types.js";
 import { VisitorDirectory } from "../visitor/directory.js";
 import { JoinBatcher } from "../visitor/join-batcher.js";
 import { VisitorService } from "../visitor/visitor-service.js";
-import { CallbackDispatcher, type RetryPolicy } from "../worker/callback-dispatcher.js";
+import {
+  type CallbackConcurrency,
+  CallbackDispatcher,
+  type RetryPolicy,
+} from "../worker/callback-dispatcher.js";
 import { type LoopIntervals, WorkerLoop } from "../worker/loop.js";
 import { ReleaseEngine } from "../worker/release-engine.js";
 
@@ -33,6 +37,8 @@ export interface WaitingRoomOptions {
   intervals?: LoopIntervals;
   callbackTimeoutMs?: number;
   callbackLeaseMs?: number;
+  /** Callback deliveries in flight at once, in all and per application (default 64 and 8). */
+  callbackConcurrency?: CallbackConcurrency;
   /**
    * Where admin changes are published, and where this process hears them (the same local object in
    * embedded mode; Redis pub/sub across processes in production).
@@ -87,6 +93,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.callbackLeaseMs === undefined ? {} : { leaseMs: options.callbackLeaseMs }),
+    ...(options.callbackConcurrency === undefined ? {} : { concurrency: options.callbackConcurrency }),
   });
   const loop = new WorkerLoop(engine, dispatcher, clock, logger, options.intervals);
   local.subscribe((change) => {
@@ -139,6 +146,8 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     },
     async close() {
       await loop.stop();
+      // Deliveries started outside the loop (dispatchDue) still need the sender and the record.
+      await dispatcher.drain();
       await sender.close();
       await index.close();
     },

@@ -16,6 +16,14 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 2_000, maxDelayMs: 300_000 };
 
+/** Deliveries one process keeps in flight at once: in all, and to any one application. */
+export interface CallbackConcurrency {
+  total: number;
+  perApplication: number;
+}
+
+export const DEFAULT_CONCURRENCY: CallbackConcurrency = { total: 64, perApplication: 8 };
+
 export interface DispatcherDeps {
   store: Store;
   sender: CallbackSender;
@@ -27,28 +35,95 @@ export interface DispatcherDeps {
   random?: () => number;
   /** How long a claimed entry is ours before another worker may take it over (a crashed worker). */
   leaseMs?: number;
-  batchSize?: number;
+  concurrency?: CallbackConcurrency;
 }
 
 /**
  * Delivers the callback outbox: at least once, signed, retried with exponential backoff and jitter, and
  * dead-lettered (a callback error record) after the last attempt. Entries are claimed with a lease, so
  * with several workers each entry is being sent by one worker at a time.
+ *
+ * Deliveries run concurrently and independently: a claim takes only as many entries as there are free
+ * slots, in all and per application, so an application whose endpoint is slow or hangs holds at most its
+ * own few slots (until the send timeout) while every other application's callbacks keep flowing.
  */
 export class CallbackDispatcher {
   private readonly retry: RetryPolicy;
+  private readonly concurrency: CallbackConcurrency;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight by application id. */
+  private readonly busy = new Map<string, number>();
+  /** The claim in progress: claims run one at a time, each counting the slots the previous one left. */
+  private claiming: Promise<unknown> = Promise.resolve();
+  private settled: () => void = () => {};
 
   constructor(private readonly deps: DispatcherDeps) {
     this.retry = deps.retry ?? DEFAULT_RETRY;
+    this.concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   }
 
-  /** Sends every entry due now; returns how many were attempted. */
+  /** Called each time a delivery settles, i.e. a slot frees (the worker loop claims again at once). */
+  onSettled(listener: () => void): void {
+    this.settled = listener;
+  }
+
+  /**
+   * Claims due entries, as many as there are free slots, and starts sending them without waiting for
+   * them. Resolves once they are claimed, to the deliveries started; each of those resolves when its
+   * outcome is recorded, and never rejects.
+   */
+  async startDue(): Promise<Promise<void>[]> {
+    const claim = this.claiming.then(() => this.claimAndStart());
+    this.claiming = claim.catch(() => undefined);
+    return claim;
+  }
+
+  /**
+   * Sends the entries due now (as many as there are free slots for) and waits until those attempts are
+   * recorded; returns how many were attempted.
+   */
   async dispatchDue(): Promise<number> {
+    const started = await this.startDue();
+    await Promise.all(started);
+    return started.length;
+  }
+
+  /** Waits for every delivery in flight (each is bounded by the sender's timeout). */
+  async drain(): Promise<void> {
+    await this.claiming;
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private async claimAndStart(): Promise<Promise<void>[]> {
+    const free = this.concurrency.total - this.inFlight.size;
+    if (free <= 0) return [];
     const now = this.deps.clock.now();
     const lease = iso(now + (this.deps.leaseMs ?? 60_000));
-    const claimed = await this.deps.store.outbox.claimDue(iso(now), lease, this.deps.batchSize ?? 50);
-    await Promise.all(claimed.map((entry) => this.deliver(entry, lease)));
-    return claimed.length;
+    const claimed = await this.deps.store.outbox.claimDue(iso(now), lease, free, {
+      perApplication: this.concurrency.perApplication,
+      inFlight: new Map(this.busy),
+    });
+    return claimed.map((entry) => this.start(entry, lease));
+  }
+
+  private start(entry: OutboxEntry, lease: string): Promise<void> {
+    const appId = entry.application_id;
+    this.busy.set(appId, (this.busy.get(appId) ?? 0) + 1);
+    const delivery = this.deliver(entry, lease)
+      .catch((error: unknown) => {
+        // The outcome could not be recorded (the record is down): the entry stays claimed, and is sent
+        // again once its lease ends.
+        this.deps.logger.error({ err: error, eventId: entry.id }, "could not record a callback attempt");
+      })
+      .finally(() => {
+        const left = (this.busy.get(appId) ?? 1) - 1;
+        if (left > 0) this.busy.set(appId, left);
+        else this.busy.delete(appId);
+        this.inFlight.delete(delivery);
+        this.settled();
+      });
+    this.inFlight.add(delivery);
+    return delivery;
   }
 
   /** One attempt; never throws (a failure to even try counts as a failed attempt, retried as any other). */

@@ -27,10 +27,18 @@ type Task = () => Promise<number>;
  * Runs the worker's tasks forever: release (waking when the next release is due), expiry, callback
  * delivery and settings refresh. Each task reschedules itself after it finishes, so a slow round never
  * overlaps the next; an error is logged and the task tries again after its normal interval.
+ *
+ * The callbacks task only claims and starts deliveries, which go on in the background; each one that
+ * settles frees a slot and wakes the task, so claiming never waits for a slow delivery, and a freed slot
+ * does not wait for the interval.
  */
 export class WorkerLoop {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<unknown>>();
+  /** Runs a waiting task now, by name. */
+  private readonly wakers = new Map<string, () => void>();
+  /** Tasks woken while running: they go again as soon as they finish. */
+  private readonly woken = new Set<string>();
   private stopped = true;
   private refreshWanted = false;
   private readonly extra: { name: string; everyMs: number; run: () => Promise<unknown> }[] = [];
@@ -41,7 +49,9 @@ export class WorkerLoop {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly intervals: LoopIntervals = DEFAULT_INTERVALS,
-  ) {}
+  ) {
+    dispatcher.onSettled(() => this.wake("callbacks"));
+  }
 
   /** Another periodic task (production adds index rebuild and reconciliation); call before start(). */
   addTask(name: string, everyMs: number, run: () => Promise<unknown>): void {
@@ -71,8 +81,8 @@ export class WorkerLoop {
       return expiryMs;
     });
     this.schedule("callbacks", callbacksMs, async () => {
-      // A full batch means more may be waiting: go again at once.
-      return (await this.dispatcher.dispatchDue()) > 0 ? 0 : callbacksMs;
+      await this.dispatcher.startDue();
+      return callbacksMs;
     });
     this.schedule("refresh", refreshMs, async () => {
       await this.engine.refresh();
@@ -87,8 +97,10 @@ export class WorkerLoop {
 
   private schedule(name: string, delayMs: number, task: Task): void {
     if (this.stopped) return;
-    const timer = setTimeout(() => {
+    const fire = () => {
+      clearTimeout(timer);
       this.timers.delete(timer);
+      this.wakers.delete(name);
       const run = task().then(
         (next) => next,
         (error: unknown) => {
@@ -99,17 +111,33 @@ export class WorkerLoop {
       this.running.add(run);
       void run.then((next) => {
         this.running.delete(run);
-        this.schedule(name, next, task);
+        this.schedule(name, this.woken.delete(name) ? 0 : next, task);
       });
-    }, delayMs);
+    };
+    const timer = setTimeout(fire, delayMs);
     this.timers.add(timer);
+    this.wakers.set(name, fire);
   }
 
-  /** Stops scheduling and waits for the rounds in progress to finish. */
+  /** Runs a task now instead of at its next time; one that is running goes again once it finishes. */
+  private wake(name: string): void {
+    if (this.stopped) return;
+    const fire = this.wakers.get(name);
+    if (fire !== undefined) fire();
+    else this.woken.add(name);
+  }
+
+  /**
+   * Stops scheduling and waits for the rounds in progress to finish, and for the callbacks in flight
+   * (each bounded by the send timeout), so none is cut off with its outcome unrecorded.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.wakers.clear();
+    this.woken.clear();
     await Promise.all([...this.running]);
+    await this.dispatcher.drain();
   }
 }

@@ -1,6 +1,14 @@
-import type { Kysely } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql } from "kysely";
+import { PENDING_CALLBACK_PREDICATE } from "../migrations/005-callback-claim.js";
 import type { Database } from "../schema.js";
-import type { CallbackError, Dialect, OutboxEntry, OutboxRepository, Visibility } from "../types.js";
+import type {
+  CallbackError,
+  ClaimShare,
+  Dialect,
+  OutboxEntry,
+  OutboxRepository,
+  Visibility,
+} from "../types.js";
 import { newId, seesNothing } from "./util.js";
 
 const COLUMNS = [
@@ -19,28 +27,76 @@ const COLUMNS = [
   "delivered_at",
 ] as const;
 
+const pending = sql.raw<boolean>(PENDING_CALLBACK_PREDICATE);
+
 export class KyselyOutboxRepository implements OutboxRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {}
 
-  async claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]> {
-    const postgres = this.dialect === "postgres";
+  async claimDue(now: string, leaseUntil: string, limit: number, share?: ClaimShare): Promise<OutboxEntry[]> {
+    if (limit <= 0) return [];
+    const perApplication = share?.perApplication ?? limit;
+    const inFlight = [...(share?.inFlight ?? new Map<string, number>())].filter(([, n]) => n > 0);
+    const full = inFlight.filter(([, n]) => n >= perApplication).map(([id]) => id);
+    const partly = inFlight.filter(([, n]) => n < perApplication);
+    const claimable = (eb: ExpressionBuilder<Database, "callback_outbox">) =>
+      eb.and([
+        pending,
+        eb("next_attempt_at", "<=", now),
+        eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]),
+      ]);
+    // Each application's due entries numbered oldest first; an application may take as many as it has
+    // free slots, and the limit goes to first entries of every application before second ones.
+    const ranked = this.db
+      .selectFrom("callback_outbox")
+      .select((eb) => [
+        "id",
+        "application_id",
+        "next_attempt_at",
+        eb.fn
+          .agg<number>("row_number")
+          .over((ob) => ob.partitionBy("application_id").orderBy("next_attempt_at").orderBy("id"))
+          .as("nth"),
+      ])
+      .where(claimable)
+      .$if(full.length > 0, (q) => q.where("application_id", "not in", full))
+      .as("ranked");
+    const picked = this.db
+      .selectFrom(ranked)
+      .select("ranked.id")
+      .where((eb) => {
+        const [first, ...rest] = partly;
+        if (first === undefined) return eb("ranked.nth", "<=", eb.lit(perApplication));
+        // Literal numbers: PostgreSQL would type bare CASE parameters as text.
+        const slots = (busy: number) => eb.lit<number>(perApplication - busy);
+        let free = eb.case("ranked.application_id").when(first[0]).then(slots(first[1]));
+        for (const [id, busy] of rest) free = free.when(id).then(slots(busy));
+        return eb("ranked.nth", "<=", free.else(slots(0)).end());
+      })
+      .orderBy("ranked.nth")
+      .orderBy("ranked.next_attempt_at")
+      .orderBy("ranked.id")
+      .limit(limit);
+    // PostgreSQL allows no FOR UPDATE beside a window function, hence a second level there: it locks the
+    // picked rows, skipping any another worker is claiming right now, and re-checks that each is still
+    // claimable (a row another worker claimed since our snapshot is re-read and left out). In SQLite the
+    // statement runs under its one writer lock: what it picks is still claimable when it updates.
+    const claimed =
+      this.dialect === "postgres"
+        ? this.db
+            .selectFrom("callback_outbox")
+            .select("id")
+            .where("id", "in", picked)
+            .where(claimable)
+            .forUpdate()
+            .skipLocked()
+        : picked;
     return this.db
       .updateTable("callback_outbox")
       .set({ locked_until: leaseUntil })
-      .where("id", "in", (eb) =>
-        eb
-          .selectFrom("callback_outbox")
-          .select("id")
-          .where("status", "=", "pending")
-          .where("next_attempt_at", "<=", now)
-          .where((w) => w.or([w("locked_until", "is", null), w("locked_until", "<=", now)]))
-          .orderBy("next_attempt_at")
-          .limit(limit)
-          .$if(postgres, (q) => q.forUpdate().skipLocked()),
-      )
+      .where("id", "in", claimed)
       .returning(COLUMNS)
       .execute();
   }
