@@ -1,9 +1,9 @@
 import { hash, verify } from "@node-rs/argon2";
 import { jwtVerify, SignJWT } from "jose";
-import { isEmail } from "../config.js";
 import type { Store } from "../store/types.js";
 import type { Actor } from "./access.js";
 import type { Clock } from "./clock.js";
+import { isEmail } from "./email.js";
 import { errors } from "./errors.js";
 import type { LoginThrottle } from "./login-throttle.js";
 

@@ -1,9 +1,9 @@
-import { isEmail } from "../config.js";
 import type { Page, PageRequest, Role, User, UserPatch } from "../store/types.js";
 import { UniqueViolation } from "../store/types.js";
 import type { Access } from "./access.js";
 import type { AdminDeps } from "./applications.js";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "./auth.js";
+import { isEmail } from "./email.js";
 import { errors } from "./errors.js";
 import { iso } from "./time.js";
 
