@@ -3,7 +3,7 @@ import { jwtVerify, SignJWT } from "jose";
 import type { Store } from "../store/types.js";
 import type { Actor } from "./access.js";
 import type { Clock } from "./clock.js";
-import { isEmail } from "./email.js";
+import { isEmail, MAX_EMAIL_LENGTH } from "./email.js";
 import { errors } from "./errors.js";
 import type { LoginThrottle } from "./login-throttle.js";
 
@@ -30,6 +30,8 @@ export interface TokenResponse {
 }
 
 export const MIN_PASSWORD_LENGTH = 12;
+/** Longer passwords are refused before anything else runs: argon2 hashes whatever it is given. */
+export const MAX_PASSWORD_LENGTH = 1024;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password);
@@ -50,6 +52,10 @@ export class AuthService {
   constructor(private readonly deps: AuthDeps) {}
 
   async passwordGrant(username: string, password: string, clientAddress: string): Promise<TokenResponse> {
+    // The route refuses these already; checked again because everything below costs more than this.
+    if (username.length > MAX_EMAIL_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      throw new OAuthError(400, "invalid_request", "the username or password is too long");
+    }
     const email = username.trim().toLowerCase();
     const wait = this.deps.throttle.retryAfterSeconds(email, clientAddress);
     if (wait > 0) {
