@@ -110,7 +110,9 @@ export class AuthService {
       user.sessions_valid_from !== null &&
       issuedAt < Math.floor(Date.parse(user.sessions_valid_from) / 1000)
     ) {
-      throw errors.unauthorized("the password was changed since this token was issued; log in again");
+      throw errors.unauthorized(
+        "this session has ended (the password was changed or the account disabled since); log in again",
+      );
     }
     const grants = user.role === "admin" ? [] : await this.deps.store.users.grants(user.id);
     return { userId: user.id, email: user.email, role: user.role, grants };
