@@ -57,11 +57,16 @@ export class AuthService {
       throw new OAuthError(400, "invalid_request", "the username or password is too long");
     }
     const email = username.trim().toLowerCase();
-    const wait = this.deps.throttle.retryAfterSeconds(email, clientAddress);
-    if (wait > 0) {
-      throw new OAuthError(429, "too_many_requests", "too many failed login attempts; retry later", wait);
+    // Counted (and, for an account under attack, held back) before anything is looked up or verified.
+    const attempt = await this.deps.throttle.begin(email, clientAddress);
+    if (!attempt.allowed) {
+      throw new OAuthError(
+        429,
+        "too_many_requests",
+        "too many failed login attempts from this address; retry later",
+        attempt.retryAfterSeconds,
+      );
     }
-    const attempt = this.deps.throttle.beginAttempt(email, clientAddress);
     if (!isEmail(email)) throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     const user = await this.deps.store.users.findByEmail(email);
     // Verify against a throwaway hash for unknown accounts, so timing does not reveal which emails exist.
@@ -70,7 +75,7 @@ export class AuthService {
     if (user === undefined || !ok || user.disabled_at !== null) {
       throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     }
-    attempt.succeeded();
+    await attempt.succeeded();
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
     const token = await new SignJWT({ role: user.role })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
