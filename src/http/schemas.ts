@@ -19,8 +19,7 @@ export const ErrorBody = Type.Object(
  */
 export const Uuid = (description?: string) =>
   Type.String({
-    // Lengths first: Ajv checks them before the pattern, so an over-long value costs nothing.
-    minLength: 36,
+    // Ajv checks the length before the pattern, so an over-long value costs nothing.
     maxLength: 36,
     pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     ...(description === undefined ? {} : { description }),
