@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import path from "node:path";
+import { isEmail } from "./domain/email.js";
 
 /**
  * Configuration, parsed once at boot from the environment. Nothing else in the code base reads
@@ -210,12 +211,4 @@ export function parseConfig(env: Env): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
-}
-
-// No spaces or control characters either: PostgreSQL refuses NUL, and logs would mangle the rest.
-const LOCAL_OR_DOMAIN = "[^\\s@\\u0000-\\u001f\\u007f]+";
-const EMAIL = new RegExp(`^${LOCAL_OR_DOMAIN}@${LOCAL_OR_DOMAIN}\\.${LOCAL_OR_DOMAIN}$`);
-
-export function isEmail(value: string): boolean {
-  return EMAIL.test(value) && value.length <= 254;
 }

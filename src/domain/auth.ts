@@ -1,9 +1,9 @@
 import { hash, verify } from "@node-rs/argon2";
 import { jwtVerify, SignJWT } from "jose";
-import { isEmail } from "../config.js";
 import type { Store } from "../store/types.js";
 import type { Actor } from "./access.js";
 import type { Clock } from "./clock.js";
+import { isEmail, MAX_EMAIL_LENGTH } from "./email.js";
 import { errors } from "./errors.js";
 import type { LoginThrottle } from "./login-throttle.js";
 
@@ -30,6 +30,8 @@ export interface TokenResponse {
 }
 
 export const MIN_PASSWORD_LENGTH = 12;
+/** Longer passwords are refused before anything else runs: argon2 hashes whatever it is given. */
+export const MAX_PASSWORD_LENGTH = 1024;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password);
@@ -50,12 +52,21 @@ export class AuthService {
   constructor(private readonly deps: AuthDeps) {}
 
   async passwordGrant(username: string, password: string, clientAddress: string): Promise<TokenResponse> {
-    const email = username.trim().toLowerCase();
-    const wait = this.deps.throttle.retryAfterSeconds(email, clientAddress);
-    if (wait > 0) {
-      throw new OAuthError(429, "too_many_requests", "too many failed login attempts; retry later", wait);
+    // The route refuses these already; checked again because everything below costs more than this.
+    if (username.length > MAX_EMAIL_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      throw new OAuthError(400, "invalid_request", "the username or password is too long");
     }
-    const attempt = this.deps.throttle.beginAttempt(email, clientAddress);
+    const email = username.trim().toLowerCase();
+    // Counted (and, for an account under attack, held back) before anything is looked up or verified.
+    const attempt = await this.deps.throttle.begin(email, clientAddress);
+    if (!attempt.allowed) {
+      throw new OAuthError(
+        429,
+        "too_many_requests",
+        "too many failed login attempts from this address; retry later",
+        attempt.retryAfterSeconds,
+      );
+    }
     if (!isEmail(email)) throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     const user = await this.deps.store.users.findByEmail(email);
     // Verify against a throwaway hash for unknown accounts, so timing does not reveal which emails exist.
@@ -64,7 +75,7 @@ export class AuthService {
     if (user === undefined || !ok || user.disabled_at !== null) {
       throw new OAuthError(400, "invalid_grant", "the email or password is not correct");
     }
-    attempt.succeeded();
+    await attempt.succeeded();
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
     const token = await new SignJWT({ role: user.role })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -104,7 +115,9 @@ export class AuthService {
       user.sessions_valid_from !== null &&
       issuedAt < Math.floor(Date.parse(user.sessions_valid_from) / 1000)
     ) {
-      throw errors.unauthorized("the password was changed since this token was issued; log in again");
+      throw errors.unauthorized(
+        "this session has ended (the password was changed or the account disabled since); log in again",
+      );
     }
     const grants = user.role === "admin" ? [] : await this.deps.store.users.grants(user.id);
     return { userId: user.id, email: user.email, role: user.role, grants };

@@ -1,9 +1,9 @@
-import { isEmail } from "../config.js";
 import type { Page, PageRequest, Role, User, UserPatch } from "../store/types.js";
 import { UniqueViolation } from "../store/types.js";
 import type { Access } from "./access.js";
 import type { AdminDeps } from "./applications.js";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "./auth.js";
+import { isEmail } from "./email.js";
 import { errors } from "./errors.js";
 import { iso } from "./time.js";
 
@@ -110,7 +110,11 @@ export class UserService {
       patch.password_hash = await hashPassword(input.password);
       patch.sessions_valid_from = this.now(); // a changed password ends the sessions of the old one
     }
-    if (input.disabled !== undefined) patch.disabled_at = input.disabled ? this.now() : null;
+    if (input.disabled !== undefined) {
+      patch.disabled_at = input.disabled ? this.now() : null;
+      // Disabling ends every session for good: without this, re-enabling would revive the old tokens.
+      patch.sessions_valid_from = this.now();
+    }
     const user = await this.deps.store.users.update(id, patch, this.now());
     if (user === undefined) throw errors.notFound("user");
     return this.view(user);

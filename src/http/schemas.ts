@@ -19,6 +19,8 @@ export const ErrorBody = Type.Object(
  */
 export const Uuid = (description?: string) =>
   Type.String({
+    // Ajv checks the length before the pattern, so an over-long value costs nothing.
+    maxLength: 36,
     pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     ...(description === undefined ? {} : { description }),
   });
@@ -35,7 +37,7 @@ export const PageQuery = Type.Object({
   offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
 });
 
-export const Instant = Type.String({ format: "date-time" });
+export const Instant = Type.String({ format: "date-time", maxLength: 64 });
 
 export function PageOf<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item), total: Type.Integer({ minimum: 0 }) });

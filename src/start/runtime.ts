@@ -2,20 +2,22 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { AuthService } from "../domain/auth.js";
 import { type Clock, systemClock } from "../domain/clock.js";
-import { LoginThrottle } from "../domain/login-throttle.js";
+import { type LoginAttemptStore, LoginThrottle } from "../domain/login-throttle.js";
 import { type DerivedKeys, deriveKeys } from "../domain/secrets.js";
 import type { KyselyStore } from "../store/kysely/store.js";
 import { openStore } from "../store/open.js";
 import { resolveSecretKey } from "./secret.js";
 
-/** What every command shares once config is parsed: the record, derived keys, the clock. */
+/**
+ * What every command shares once config is parsed: the record, derived keys, the clock. Logins are the API
+ * process's alone (see `openAuth`): workers and one-shot commands take none.
+ */
 export interface Runtime {
   config: Config;
   logger: Logger;
   clock: Clock;
   store: KyselyStore;
   keys: DerivedKeys;
-  auth: AuthService;
   close(): Promise<void>;
 }
 
@@ -31,14 +33,21 @@ export async function openRuntime(
     if (applied.length > 0) logger.info({ migrations: applied }, "applied migrations");
   }
   const clock = systemClock;
-  const auth = new AuthService({
-    store,
-    clock,
-    signingKey: keys.adminJwt,
-    tokenTtlSeconds: config.adminTokenTtlSeconds,
-    throttle: new LoginThrottle(clock),
+  return { config, logger, clock, store, keys, close: () => store.close() };
+}
+
+/**
+ * The password grant and bearer-token checks of an API process. Its login counters live in `attempts`
+ * (Redis, in production, so every API process shares them), else in this process (embedded mode).
+ */
+export function openAuth(runtime: Runtime, attempts?: LoginAttemptStore): AuthService {
+  return new AuthService({
+    store: runtime.store,
+    clock: runtime.clock,
+    signingKey: runtime.keys.adminJwt,
+    tokenTtlSeconds: runtime.config.adminTokenTtlSeconds,
+    throttle: new LoginThrottle(runtime.clock, attempts === undefined ? {} : { store: attempts }),
   });
-  return { config, logger, clock, store, keys, auth, close: () => store.close() };
 }
 
 /** The waiting-room settings every process derives the same way from its runtime and config. */

@@ -4,9 +4,10 @@ import type { Config } from "../config.js";
 import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
+import { sharedLoginAttempts } from "../production/login-attempts.js";
 import { openSharedIndex, requireCurrentSchema } from "../production/shared-index.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
-import { openRuntime, roomBasics } from "./runtime.js";
+import { openAuth, openRuntime, roomBasics } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
 import { createWaitingRoom } from "./waiting-room.js";
 
@@ -24,6 +25,12 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   if (production) await requireCurrentSchema(() => runtime.store.pendingMigrations());
   await bootstrapFirstAdmin(runtime);
   const shared = production ? await openSharedIndex(config, logger, "api") : undefined;
+  // Login counters go where the API processes can share them: Redis in production (falling back to this
+  // process while it is away), this process in embedded mode.
+  const auth = openAuth(
+    runtime,
+    shared === undefined ? undefined : sharedLoginAttempts(shared.redis, runtime.clock, logger),
+  );
   const room = await createWaitingRoom({
     ...roomBasics(runtime),
     metrics: new Metrics(500, { defaultMetrics: true }),
@@ -41,7 +48,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     store: runtime.store,
     clock: runtime.clock,
     keys: runtime.keys,
-    auth: runtime.auth,
+    auth,
     room,
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     logger,

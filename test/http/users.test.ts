@@ -129,6 +129,34 @@ describe("users", () => {
     expect((await login("changes-password@example.com", "a-brand-new-password")).statusCode).toBe(200);
   });
 
+  it("disabling a user ends their sessions for good: re-enabling does not revive an old token", async () => {
+    const email = "paused@example.com";
+    await h.login(email, "viewer");
+    const id = await h.userId(email);
+    const issued = await login(email, PASSWORD);
+    expect(issued.statusCode).toBe(200);
+    const old = { authorization: `Bearer ${issued.json<{ access_token: string }>().access_token}` };
+    expect((await h.app.inject({ method: "GET", url: "/auth/me", headers: old })).statusCode).toBe(200);
+    h.clock.advance(2_000);
+    for (const disabled of [true, false]) {
+      const changed = await h.app.inject({
+        method: "PUT",
+        url: `/users/${id}`,
+        headers: admin,
+        payload: { disabled },
+      });
+      expect(changed.statusCode).toBe(200);
+      expect((await h.app.inject({ method: "GET", url: "/auth/me", headers: old })).statusCode).toBe(401);
+      h.clock.advance(2_000);
+    }
+    const again = await login(email, PASSWORD);
+    expect(again.statusCode).toBe(200);
+    const fresh = { authorization: `Bearer ${again.json<{ access_token: string }>().access_token}` };
+    expect((await h.app.inject({ method: "GET", url: "/auth/me", headers: fresh })).json()).toMatchObject({
+      email,
+    });
+  });
+
   it("deleting a user ends their access", async () => {
     const token = await h.login("leaver@example.com", "viewer");
     const id = await h.userId("leaver@example.com");

@@ -87,6 +87,7 @@ describe("config", () => {
     [{ REDIS_URL: "http://x" }, "REDIS_URL"],
     [{ SECRET_KEY: "short" }, "SECRET_KEY"],
     [{ ADMIN_EMAIL: "not-an-email" }, "ADMIN_EMAIL"],
+    [{ ADMIN_EMAIL: `a@${".".repeat(64_000)}@` }, "ADMIN_EMAIL"],
     [{ ADMIN_EMAIL: "a@b.co", ADMIN_PASSWORD: "short" }, "ADMIN_PASSWORD"],
     [{ ADMIN_PASSWORD: "a-long-enough-password" }, "ADMIN_PASSWORD"],
     [{ WEBHOOK_URL: "not a url" }, "WEBHOOK_URL"],

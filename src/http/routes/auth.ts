@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { type AuthService, OAuthError } from "../../domain/auth.js";
+import { type AuthService, MAX_PASSWORD_LENGTH, OAuthError } from "../../domain/auth.js";
+import { MAX_EMAIL_LENGTH } from "../../domain/email.js";
 
 const TokenResponse = Type.Object({
   access_token: Type.String(),
@@ -33,9 +34,9 @@ export function tokenRoute(auth: AuthService): FastifyPluginAsyncTypebox {
           summary: "Log in with email and password (OAuth2 password grant)",
           consumes: ["application/x-www-form-urlencoded", "application/json"],
           body: Type.Object({
-            grant_type: Type.Optional(Type.String()),
-            username: Type.Optional(Type.String()),
-            password: Type.Optional(Type.String()),
+            grant_type: Type.Optional(Type.String({ maxLength: 64 })),
+            username: Type.Optional(Type.String({ maxLength: MAX_EMAIL_LENGTH })),
+            password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
           }),
           response: { 200: TokenResponse, 400: OAuthErrorBody, 429: OAuthErrorBody },
         },
@@ -43,17 +44,29 @@ export function tokenRoute(auth: AuthService): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         reply.header("cache-control", "no-store").header("pragma", "no-cache");
         try {
-          if (request.validationError) {
-            throw new OAuthError(400, "invalid_request", "grant_type, username and password must be strings");
-          }
+          // RFC 6749 §5.2: the grant type decides first, whatever else is missing; then the lengths, which
+          // are checked before anything is counted, looked up or hashed.
           const grantType = field(request.body, "grant_type");
-          const username = field(request.body, "username");
-          const password = field(request.body, "password");
-          if (grantType === undefined || username === undefined || password === undefined) {
-            throw new OAuthError(400, "invalid_request", "grant_type, username and password are required");
+          if (grantType === undefined) {
+            throw new OAuthError(400, "invalid_request", "grant_type is required");
           }
           if (grantType !== "password") {
             throw new OAuthError(400, "unsupported_grant_type", "only grant_type=password is supported");
+          }
+          const username = field(request.body, "username");
+          const password = field(request.body, "password");
+          if (username === undefined || password === undefined) {
+            throw new OAuthError(400, "invalid_request", "username and password are required, once each");
+          }
+          if (username.length > MAX_EMAIL_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+            throw new OAuthError(
+              400,
+              "invalid_request",
+              `username must be at most ${MAX_EMAIL_LENGTH} characters and password at most ${MAX_PASSWORD_LENGTH}`,
+            );
+          }
+          if (request.validationError) {
+            throw new OAuthError(400, "invalid_request", "grant_type, username and password must be strings");
           }
           return await auth.passwordGrant(username, password, request.ip);
         } catch (error) {

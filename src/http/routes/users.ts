@@ -1,9 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { MAX_PASSWORD_LENGTH } from "../../domain/auth.js";
+import { MAX_EMAIL_LENGTH } from "../../domain/email.js";
 import { errorResponses, IdParams, Instant, PageOf, PageQuery, Uuid } from "../schemas.js";
 
 const Role = Type.Union([Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer")]);
-const Password = Type.String({ minLength: 1, maxLength: 1024, description: "at least 12 characters" });
+const Password = Type.String({
+  minLength: 1,
+  maxLength: MAX_PASSWORD_LENGTH,
+  description: "at least 12 characters",
+});
 
 const UserSchema = Type.Object({
   id: Uuid(),
@@ -18,7 +24,7 @@ const UserSchema = Type.Object({
 });
 
 const CreateBody = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 254 }), password: Password, role: Role },
+  { email: Type.String({ minLength: 3, maxLength: MAX_EMAIL_LENGTH }), password: Password, role: Role },
   { additionalProperties: false },
 );
 const UpdateBody = Type.Object(
