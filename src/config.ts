@@ -23,6 +23,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Undefined until boot resolves it (generated and persisted under dataDir when not given). */
   secretKey: string | undefined;
+  /** The key SECRET_KEY replaced, during a rotation: still accepted, never used to sign or seal. */
+  previousSecretKey: string | undefined;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   adminTokenTtlSeconds: number;
@@ -150,6 +152,16 @@ export function parseConfig(env: Env): Config {
       `SECRET_KEY must be at least ${MIN_SECRET_KEY_LENGTH} characters (use: openssl rand -hex 32)`,
     );
   }
+  const previousSecretKey = r.string("SECRET_KEY_PREVIOUS");
+  if (previousSecretKey !== undefined) {
+    if (secretKey === undefined) {
+      r.problems.push("SECRET_KEY_PREVIOUS is set but SECRET_KEY is not: set the new key in SECRET_KEY");
+    } else if (previousSecretKey === secretKey) {
+      r.problems.push("SECRET_KEY_PREVIOUS must differ from SECRET_KEY");
+    } else if (previousSecretKey.length < MIN_SECRET_KEY_LENGTH) {
+      r.problems.push(`SECRET_KEY_PREVIOUS must be at least ${MIN_SECRET_KEY_LENGTH} characters`);
+    }
+  }
   const adminEmail = r.string("ADMIN_EMAIL");
   if (adminEmail !== undefined && !isEmail(adminEmail)) {
     r.problems.push(`ADMIN_EMAIL is not an email address (got "${adminEmail}")`);
@@ -171,6 +183,7 @@ export function parseConfig(env: Env): Config {
     database: parseDatabase(r, dataDir),
     redisUrl: r.url("REDIS_URL", ["redis:", "rediss:"]),
     secretKey,
+    previousSecretKey,
     adminEmail: adminEmail?.toLowerCase(),
     adminPassword,
     adminTokenTtlSeconds: r.int("ADMIN_TOKEN_TTL_SECONDS", 3600, 60, 7 * 24 * 3600),

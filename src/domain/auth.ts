@@ -41,6 +41,8 @@ export interface AuthDeps {
   store: Store;
   clock: Clock;
   signingKey: Uint8Array;
+  /** The key of SECRET_KEY_PREVIOUS during a rotation: sessions it signed stay valid until they expire. */
+  previousSigningKey?: Uint8Array | undefined;
   tokenTtlSeconds: number;
   throttle: LoginThrottle;
 }
@@ -94,12 +96,19 @@ export class AuthService {
     if (!match?.[1]) throw errors.unauthorized("send an Authorization: Bearer <token> header");
     let subject: string | undefined;
     let issuedAt = 0;
-    try {
-      const { payload } = await jwtVerify(match[1], this.deps.signingKey, {
+    const token = match[1];
+    const verifyWith = (key: Uint8Array) =>
+      jwtVerify(token, key, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ["HS256"],
         currentDate: new Date(this.deps.clock.now()),
+      });
+    try {
+      const previous = this.deps.previousSigningKey;
+      const { payload } = await verifyWith(this.deps.signingKey).catch((error: unknown) => {
+        if (previous === undefined) throw error;
+        return verifyWith(previous);
       });
       subject = payload.sub;
       issuedAt = payload.iat ?? 0;

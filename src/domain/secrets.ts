@@ -11,19 +11,39 @@ import {
  * Keys derived from the one SECRET_KEY, each for one purpose, so a key leaked from one use
  * (say, visitor tokens) says nothing about another (admin sessions, secrets at rest).
  */
-export interface DerivedKeys {
+export interface PurposeKeys {
   adminJwt: Uint8Array;
   visitorToken: Buffer;
   atRest: Buffer;
 }
 
-export function deriveKeys(secretKey: string): DerivedKeys {
+export interface DerivedKeys extends PurposeKeys {
+  /**
+   * The keys of SECRET_KEY_PREVIOUS while SECRET_KEY is being rotated: tokens they signed are still
+   * accepted and secrets they sealed still read; nothing new is signed or sealed with them.
+   */
+  previous: PurposeKeys | undefined;
+  /** Keys that open sealed secrets: the current one first. */
+  atRestReaders: readonly Buffer[];
+}
+
+function derivePurposes(secretKey: string): PurposeKeys {
   const derive = (purpose: string) =>
     Buffer.from(hkdfSync("sha256", Buffer.from(secretKey, "utf8"), "anteroom", purpose, 32));
   return {
     adminJwt: new Uint8Array(derive("admin-jwt")),
     visitorToken: derive("visitor-token"),
     atRest: derive("at-rest-encryption"),
+  };
+}
+
+export function deriveKeys(secretKey: string, previousSecretKey?: string): DerivedKeys {
+  const current = derivePurposes(secretKey);
+  const previous = previousSecretKey === undefined ? undefined : derivePurposes(previousSecretKey);
+  return {
+    ...current,
+    previous,
+    atRestReaders: previous === undefined ? [current.atRest] : [current.atRest, previous.atRest],
   };
 }
 
@@ -62,12 +82,36 @@ export function encryptAtRest(key: Buffer, plaintext: string): string {
   ].join(".");
 }
 
-export function decryptAtRest(key: Buffer, sealed: string): string {
+/**
+ * Opens a sealed secret with the first of `keys` that authenticates it (GCM refuses a wrong key), so
+ * secrets sealed before a SECRET_KEY rotation stay readable until resealed.
+ */
+export function decryptAtRest(keys: Buffer | readonly Buffer[], sealed: string): string {
   const [version, iv, tag, data] = sealed.split(".");
   if (version !== "v1" || iv === undefined || tag === undefined || data === undefined) {
     throw new Error("sealed secret has an unknown format");
   }
-  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
-  decipher.setAuthTag(Buffer.from(tag, "base64url"));
-  return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
+  let failure: unknown;
+  for (const key of Buffer.isBuffer(keys) ? [keys] : keys) {
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+      decipher.setAuthTag(Buffer.from(tag, "base64url"));
+      return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString(
+        "utf8",
+      );
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw new Error("sealed secret does not open with SECRET_KEY (or SECRET_KEY_PREVIOUS)", { cause: failure });
+}
+
+/** Whether a sealed secret opens with this key (resealing skips what the current key already sealed). */
+export function sealedWith(key: Buffer, sealed: string): boolean {
+  try {
+    decryptAtRest(key, sealed);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -35,7 +35,11 @@ function uuidString(bytes: Buffer, offset: number): string {
 export class VisitorTokens {
   private readonly queueIds = new Map<string, string>();
 
-  constructor(private readonly key: Buffer) {}
+  /** `previous`: the key of SECRET_KEY_PREVIOUS during a rotation; its tokens still verify. */
+  constructor(
+    private readonly key: Buffer,
+    private readonly previous?: Buffer,
+  ) {}
 
   private queueIdOf(bytes: Buffer): string {
     const raw = bytes.toString("latin1", 1, 17);
@@ -48,8 +52,8 @@ export class VisitorTokens {
     return id;
   }
 
-  private mac(body: Buffer): Buffer {
-    return createHmac("sha256", this.key).update(body).digest().subarray(0, MAC);
+  private mac(body: Buffer, key = this.key): Buffer {
+    return createHmac("sha256", key).update(body).digest().subarray(0, MAC);
   }
 
   issue(ref: VisitorTicketRef): string {
@@ -67,8 +71,14 @@ export class VisitorTokens {
       return undefined;
     const bytes = Buffer.from(token, "base64url");
     if (bytes.length !== LENGTH || bytes[0] !== VERSION) return undefined;
-    const expected = this.mac(bytes.subarray(0, BODY));
-    if (!timingSafeEqual(expected, bytes.subarray(BODY))) return undefined;
+    const body = bytes.subarray(0, BODY);
+    const sent = bytes.subarray(BODY);
+    if (
+      !timingSafeEqual(this.mac(body), sent) &&
+      (this.previous === undefined || !timingSafeEqual(this.mac(body, this.previous), sent))
+    ) {
+      return undefined;
+    }
     return { queueId: this.queueIdOf(bytes), seq: bytes.readUIntBE(17, 6) };
   }
 }

@@ -26,7 +26,7 @@ export async function openRuntime(
   logger: Logger,
   options: { migrate: boolean },
 ): Promise<Runtime> {
-  const keys = deriveKeys(resolveSecretKey(config, logger));
+  const keys = deriveKeys(resolveSecretKey(config, logger), config.previousSecretKey);
   const store = openStore(config.database);
   if (options.migrate) {
     const applied = await store.migrate();
@@ -45,6 +45,7 @@ export function openAuth(runtime: Runtime, attempts?: LoginAttemptStore): AuthSe
     store: runtime.store,
     clock: runtime.clock,
     signingKey: runtime.keys.adminJwt,
+    previousSigningKey: runtime.keys.previous?.adminJwt,
     tokenTtlSeconds: runtime.config.adminTokenTtlSeconds,
     throttle: new LoginThrottle(runtime.clock, attempts === undefined ? {} : { store: attempts }),
   });

@@ -72,7 +72,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   const metrics = options.metrics ?? new Metrics();
   const admission = new AdmissionKeys(store.signingKeys, keys.atRest, clock, options.issuer);
   await admission.init();
-  const tokens = new VisitorTokens(keys.visitorToken);
+  const tokens = new VisitorTokens(keys.visitorToken, keys.previous?.visitorToken);
   const directory = new VisitorDirectory(store, clock);
   const local = options.events?.local ?? new LocalChangeEvents();
   const events = options.events?.publish ?? local;
@@ -86,7 +86,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   const dispatcher = new CallbackDispatcher({
     store,
     sender,
-    atRestKey: keys.atRest,
+    atRestKeys: keys.atRestReaders,
     clock,
     metrics,
     logger,

@@ -27,7 +27,8 @@ export const DEFAULT_CONCURRENCY: CallbackConcurrency = { total: 64, perApplicat
 export interface DispatcherDeps {
   store: Store;
   sender: CallbackSender;
-  atRestKey: Buffer;
+  /** Keys that open webhook secrets, the current one first (see DerivedKeys.atRestReaders). */
+  atRestKeys: readonly Buffer[];
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
@@ -133,7 +134,7 @@ export class CallbackDispatcher {
       const app = await store.applications.findById(entry.application_id);
       if (app === undefined)
         return { url: "", result: { ok: false, error: "application deleted", durationMs: 0 } };
-      const secret = decryptAtRest(this.deps.atRestKey, app.webhook_secret_enc);
+      const secret = decryptAtRest(this.deps.atRestKeys, app.webhook_secret_enc);
       const result = await sender.send(app.callback_url, entry.payload, {
         [SIGNATURE_HEADER]: signatureHeader(secret, entry.payload, clock.now() / 1000),
         "x-anteroom-event": entry.event,

@@ -5,6 +5,7 @@ import {
   encryptAtRest,
   generateApiKey,
   hashApiKey,
+  sealedWith,
 } from "../../src/domain/secrets.js";
 
 describe("secrets", () => {
@@ -25,6 +26,23 @@ describe("secrets", () => {
     expect(() =>
       decryptAtRest(deriveKeys("another-secret-key-of-32-characters-!!!").atRest, sealed),
     ).toThrow();
+  });
+
+  it("opens secrets sealed under SECRET_KEY_PREVIOUS during a rotation, and only with it", () => {
+    const old = deriveKeys("the-old-secret-key-of-32-characters-!!");
+    const rotated = deriveKeys(
+      "the-new-secret-key-of-32-characters-!!",
+      "the-old-secret-key-of-32-characters-!!",
+    );
+    const sealedBefore = encryptAtRest(old.atRest, "whsec_before");
+    expect(decryptAtRest(rotated.atRestReaders, sealedBefore)).toBe("whsec_before");
+    expect(() => decryptAtRest(rotated.atRest, sealedBefore)).toThrow();
+    expect(sealedWith(rotated.atRest, sealedBefore)).toBe(false);
+    const sealedAfter = encryptAtRest(rotated.atRest, "whsec_after");
+    expect(sealedWith(rotated.atRest, sealedAfter)).toBe(true);
+    expect(decryptAtRest(rotated.atRestReaders, sealedAfter)).toBe("whsec_after");
+    expect(rotated.previous?.atRest.equals(old.atRest)).toBe(true);
+    expect(rotated.adminJwt).toEqual(deriveKeys("the-new-secret-key-of-32-characters-!!").adminJwt);
   });
 
   it("generates distinct API keys and hashes them with SHA-256", () => {

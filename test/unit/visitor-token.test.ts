@@ -34,4 +34,14 @@ describe("visitor tokens", () => {
     expect(tokens.verify("a".repeat(52))).toBeUndefined();
     expect(tokens.verify("=".repeat(52))).toBeUndefined();
   });
+
+  it("accepts tokens of the previous key during a SECRET_KEY rotation, and issues with the new one", () => {
+    const before = new VisitorTokens(Buffer.alloc(32, 7));
+    const during = new VisitorTokens(Buffer.alloc(32, 8), Buffer.alloc(32, 7));
+    const after = new VisitorTokens(Buffer.alloc(32, 8));
+    const old = before.issue(ref);
+    expect(during.verify(old)).toEqual(ref);
+    expect(after.verify(old)).toBeUndefined();
+    expect(after.verify(during.issue(ref))).toEqual(ref);
+  });
 });
