@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import fastJson from "fast-json-stringify";
 import type { Logger } from "pino";
+import { errors } from "../domain/errors.js";
 import type { RateLimiter } from "../domain/rate-limit.js";
 import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -19,9 +20,10 @@ import { VisitorStatusSchema } from "./routes/visitor.js";
  */
 const PATH = "/queue_status";
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
-/** The API's rate_limited error body (errors.rateLimited), built without an Error: floods are refused often. */
-const RATE_LIMITED_PREFIX =
-  '{"error":{"code":"rate_limited","message":"too many requests; retry later","request_id":';
+/** The API's rate_limited body around its request id, made once: a flood is refused often, and cheaply. */
+const [LIMITED_HEAD, LIMITED_TAIL] = JSON.stringify(errorBody(errors.rateLimited(1), "\u0001")).split(
+  JSON.stringify("\u0001"),
+);
 
 export interface FastStatusDeps {
   visitors: VisitorService;
@@ -101,7 +103,7 @@ export function fastStatusHandler(
   };
   const refuse = (res: ServerResponse, retryAfter: number, requestId: string, started: bigint) => {
     deps.refusals.inc();
-    send(res, 429, `${RATE_LIMITED_PREFIX}${JSON.stringify(requestId)}}}`, requestId, retryAfter);
+    send(res, 429, `${LIMITED_HEAD}${JSON.stringify(requestId)}${LIMITED_TAIL}`, requestId, retryAfter);
     observe(429, started);
   };
   const succeed = (res: ServerResponse, status: VisitorStatus, requestId: string, started: bigint) => {
