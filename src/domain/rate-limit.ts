@@ -60,7 +60,7 @@ interface Entry {
 }
 
 const DEFAULT_MAX_KEYS = 100_000;
-/** After a failed sync, counts stay local this long before the shared store is tried again. */
+/** After a failed sync, the shared store is tried again after this long (counts stay local meanwhile). */
 const SHARED_RETRY_MS = 5_000;
 /** A sync not answered within this long is treated as failed for decisions (fail open, not refuse). */
 const SYNC_STALL_MS = 250;
@@ -106,25 +106,25 @@ export class RateLimiter {
     if (window !== this.window) this.roll(window);
     const entry = this.current.get(key) ?? this.enter(key, window);
     if (entry === undefined) return 0; // full this window: fail open rather than refuse unknown keys
-    const shared = this.shared !== undefined && this.sharedUsable(now);
-    const counted = totalOf(entry, shared);
+    const sharing = this.shared !== undefined && this.sharedUsable(now);
+    const counted = totalOf(entry, sharing);
     const elapsed = now - window * this.windowMs;
     const estimate = entry.previous * (1 - elapsed / this.windowMs) + counted;
     if (estimate >= limit) return this.wait(entry.previous, counted, limit, elapsed);
-    if (shared) {
+    if (this.shared !== undefined) {
       // At most `cap` requests not yet acknowledged by the shared store: what bounds the overshoot across
       // processes. Pushing starts at half of it, so only a flood reaches the cap within one round trip
       // (and 16 at least, so that a few requests at once under a small limit are not refused for it).
+      // While the store fails, nothing is refused for it: the counts are pushed when it answers again.
       const cap = Math.max(MIN_CAP, Math.ceil(limit / 8));
-      const unacknowledged = entry.count - entry.pushed;
-      if (unacknowledged >= cap) {
+      if (sharing && entry.count - entry.pushed >= cap) {
         this.requestSync();
         return 1;
       }
       entry.count += 1;
       const half = Math.ceil(cap / 2);
       if (entry.total >= 0 || entry.count >= half) {
-        this.enqueue(entry, entry.count - entry.pushed - entry.sending >= half);
+        this.enqueue(entry, sharing && entry.count - entry.pushed - entry.sending >= half);
       }
       return 0;
     }
@@ -148,18 +148,25 @@ export class RateLimiter {
     return estimate >= limit ? this.wait(previous, counted, limit, elapsed) : 0;
   }
 
-  /** Pushes unpushed counts of the keys that need sharing; a failure turns sharing off for a while. */
+  /**
+   * Pushes the unpushed counts of the keys that need sharing. After a failure, decisions use this
+   * process's counts until a push succeeds again (tried after SHARED_RETRY_MS).
+   */
   async sync(): Promise<void> {
     const shared = this.shared;
     if (shared === undefined || this.syncing || this.pending.length === 0) return;
     const now = this.clock.now();
     if (now < this.sharedDownUntil) return;
-    const batch = this.pending;
-    this.pending = [];
+    const window = Math.floor(now / this.windowMs);
+    const batch: Entry[] = [];
     const deltas: number[] = [];
     const increments: SharedIncrement[] = [];
-    for (const entry of batch) {
+    for (const entry of this.pending.splice(0)) {
       entry.queued = false;
+      // Only this window's and the previous one's counters are still read (the latter by processes whose
+      // clocks lag a little); older counts would go to counters nobody reads.
+      if (entry.window < window - 1) continue;
+      batch.push(entry);
       const delta = entry.count - entry.pushed - entry.sending;
       entry.sending += delta;
       deltas.push(delta);
@@ -169,6 +176,7 @@ export class RateLimiter {
         ttlMs: 2 * this.windowMs,
       });
     }
+    if (batch.length === 0) return;
     this.syncing = true;
     this.syncStarted = now;
     try {
@@ -183,8 +191,10 @@ export class RateLimiter {
     } catch {
       this.lastSyncFailed = true;
       this.sharedDownUntil = this.clock.now() + SHARED_RETRY_MS;
+      // Pushed again with the next attempt (sync drops those whose window has passed by then).
       batch.forEach((entry, i) => {
         entry.sending -= deltas[i] ?? 0;
+        this.enqueue(entry, false);
       });
     } finally {
       this.syncing = false;
@@ -200,8 +210,9 @@ export class RateLimiter {
     return this.lastSyncFailed;
   }
 
+  /** Decide on shared totals: the last push succeeded, and the one under way (if any) is not stalled. */
   private sharedUsable(now: number): boolean {
-    return now >= this.sharedDownUntil && !(this.syncing && now - this.syncStarted > SYNC_STALL_MS);
+    return !this.lastSyncFailed && !(this.syncing && now - this.syncStarted > SYNC_STALL_MS);
   }
 
   private roll(window: number): void {

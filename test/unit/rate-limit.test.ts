@@ -103,6 +103,43 @@ describe("sliding-window limiter", () => {
     expect(n).toBe(40);
     expect(l.failing).toBe(true);
   });
+
+  it("refuses nothing for a store that failed, and shares again once a push succeeds", async () => {
+    // The store's behaviour lives in Redis (see test/production); here only whether it answers matters.
+    const clock = new ManualClock(START);
+    const counters = new Map<string, number>();
+    let up = false;
+    const store: SharedCounts = {
+      add: async (increments) => {
+        if (!up) throw new Error("connection refused");
+        return increments.map(({ key, delta }) => {
+          counters.set(key, (counters.get(key) ?? 0) + delta);
+          return counters.get(key) ?? 0;
+        });
+      },
+    };
+    const rule = { name: "t", limit: 1_000, windowMs: 60_000 }; // cap 125, pushes from 63
+    const l = new RateLimiter(rule, clock, store);
+    for (let i = 0; i < 70; i++) expect(l.take("a")).toBe(0);
+    await l.sync(); // the first push fails
+    expect(l.failing).toBe(true);
+    for (let i = 0; i < 230; i++) expect(l.take("a")).toBe(0); // far past the cap: never refused for it
+    clock.advance(5_000); // the retry delay is over, the store still down
+    expect(l.take("a")).toBe(0);
+    await l.sync();
+    expect(l.failing).toBe(true);
+    up = true;
+    await l.sync(); // too soon: waits out the retry delay
+    expect(l.failing).toBe(true);
+    clock.advance(5_000);
+    await l.sync();
+    expect(l.failing).toBe(false);
+    expect([...counters.values()]).toEqual([301]); // the backlog, pushed at once
+    counters.set([...counters.keys()][0] ?? "", 990); // other processes' share
+    expect(l.take("a")).toBe(0);
+    await l.sync();
+    expect(admitted(l, "a", 20)).toBe(9); // 991 + 9 = the limit
+  });
 });
 
 describe("client address keys", () => {
