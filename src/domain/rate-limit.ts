@@ -1,21 +1,22 @@
 import type { Clock } from "./clock.js";
 
 /**
- * Request rate limits: a sliding-window approximation per key (a client address, an application). Each rule
- * counts admitted requests in fixed windows, and judges a request by the current window's count plus the
- * previous window's, weighted by how much of it still overlaps the sliding window. Counters live in two
- * Maps, the current and the previous window's, swapped at each rollover, so keys nobody uses any more go
- * with the old Map, without a scan. A request already counted in this window costs one Map lookup.
+ * Request rate limits: a sliding-window approximation per key (a client address, an application). Each
+ * rule counts admitted requests in fixed windows, and judges a request by the current window's count plus
+ * the previous window's, weighted by how much of it still overlaps the sliding window. Counters live in
+ * two Maps, the current and the previous window's, swapped at each rollover, so keys nobody uses any more
+ * go with the old Map, without a scan. A key already seen in this window costs one Map lookup; its first
+ * request in a window also looks in the previous Map and moves its entry over (no new object).
  *
  * With several processes (production), an optional SharedCounts store makes one limit across them without
  * a round trip per request: each process counts locally, and only a key whose local count in the window
- * reaches half of cap = max(16, ceil(limit / 8)) has its counts pushed (then at every sync, and at once whenever
- * another half cap is unpushed); the reply is the key's total across processes, and the process decides
- * on that total plus its own requests the store has not acknowledged yet. A process never holds `cap` or
- * more unacknowledged requests for a key (it refuses for the moment a push takes), so in one window a
- * key's total across N processes stays below limit + N × cap (and no process ever admits more than the
- * limit on its own). When the shared store fails or stalls, each
- * process falls back to its own counts (fail open) until it answers again.
+ * reaches half of cap = max(16, ceil(limit / 8)) has its counts pushed (then at every sync, and at once
+ * whenever another half cap is unpushed); the reply is the key's total across processes, and the process
+ * decides on that total plus its own requests the store has not acknowledged yet. A process never holds
+ * `cap` or more unacknowledged requests for a key (it refuses for the moment a push takes), so in one
+ * window a key's total across N processes stays below limit + N × cap (and no process ever admits more
+ * than the limit on its own). When the shared store fails or stalls, each process falls back to its own
+ * counts (fail open) until a push succeeds again.
  */
 
 export interface RateRule {
