@@ -36,12 +36,9 @@ export function admissionRoutes(
       "/admissions/check",
       {
         // The key is resolved before the body is read: without a valid one, the answer is 401.
-        onRequest: [
-          authenticateApiKey(visitors, guard),
-          async (request) => {
-            guard.take(guard.limits.admissionChecks, "admission_checks", keyApplicationOf(request).id);
-          },
-        ],
+        onRequest: authenticateApiKey(visitors, guard, (application) =>
+          guard.take(guard.limits.admissionChecks, "admission_checks", application.id),
+        ),
         schema: {
           tags: ["admission"],
           security: apiKeySecurity,

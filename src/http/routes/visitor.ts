@@ -65,10 +65,15 @@ export const apiKeySecurity: { [scheme: string]: string[] }[] = [{ apiKey: [] },
 
 /**
  * onRequest: resolves the API key to its application before the body is read, so a missing or unknown
- * key is a 401 whatever the body. An unknown key costs a record read (unknown keys are not cached), so
- * they are limited per client address: past the limit, a key not in the cache is refused unread.
+ * key is a 401 whatever the body, then applies the route's per-application limit. An unknown key costs a
+ * record read (unknown keys are not cached), so they are limited per client address: past the limit, a
+ * key not in the cache is refused unread.
  */
-export function authenticateApiKey(visitors: VisitorService, guard: RequestLimits) {
+export function authenticateApiKey(
+  visitors: VisitorService,
+  guard: RequestLimits,
+  limit: (application: KeyApplication) => void,
+) {
   const failures = guard.limits.keyFailures;
   return async (request: FastifyRequest): Promise<void> => {
     const apiKey = apiKeyOf(request);
@@ -82,6 +87,7 @@ export function authenticateApiKey(visitors: VisitorService, guard: RequestLimit
       failures.take(address);
       throw errors.invalidApiKey();
     }
+    limit(application);
     request.keyApplication = application;
   };
 }
@@ -128,18 +134,9 @@ export function visitorRoutes(visitors: VisitorService, guard: RequestLimits): F
       "/join",
       {
         config,
-        onRequest: [
-          authenticateApiKey(visitors, guard),
-          async (request) => {
-            const application = keyApplicationOf(request);
-            guard.take(
-              limits.joins,
-              "joins",
-              application.id,
-              limits.joinLimit(application.maxJoinsPerSecond),
-            );
-          },
-        ],
+        onRequest: authenticateApiKey(visitors, guard, (application) =>
+          guard.take(limits.joins, "joins", application.id, limits.joinLimit(application.maxJoinsPerSecond)),
+        ),
         schema: {
           tags,
           security: apiKeySecurity,
