@@ -6,11 +6,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import type { AdminDeps } from "./domain/applications.js";
 import type { AuthService } from "./domain/auth.js";
+import { DEFAULT_RATE_LIMITS, RateLimits } from "./domain/rate-limit.js";
 import { fastStatusHandler } from "./http/fast-status.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
 import { registerVisitorCors } from "./http/plugins/cors.js";
 import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
+import { clientKeyOf, compileTrust, documentRateLimited, RequestLimits } from "./http/plugins/rate-limit.js";
 import { registerRequestContext } from "./http/plugins/request-context.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
@@ -31,6 +33,8 @@ export interface AppDeps extends AdminDeps {
   readiness: readonly ReadinessCheck[];
   logger?: FastifyBaseLogger;
   trustProxy?: false | number | string;
+  /** Request rate limits; the defaults when not given. */
+  rateLimits?: RateLimits;
   version?: string;
   /** Where /metrics is served: on this app (optionally behind a token), or not at all (a private port). */
   metrics?: { serve: boolean; token?: string | undefined };
@@ -45,19 +49,20 @@ function nextRequestId(): string {
   return `${ID_PREFIX}-${requestCount.toString(36)}`;
 }
 
-/** A hop count means: believe the nearest N proxies (proxy-addr's rule, as a function for Fastify's types). */
-function trustProxyOption(setting: false | number | string | undefined) {
-  if (typeof setting !== "number") return setting ?? false;
-  return (_address: string, hop: number) => hop < setting;
-}
-
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // One trust rule and one set of limits for both the routed handlers and the status fast path.
+  const trust = compileTrust(deps.trustProxy);
+  const limits = deps.rateLimits ?? new RateLimits(DEFAULT_RATE_LIMITS, deps.clock);
+  const guard = new RequestLimits(limits, clientKeyOf(trust), deps.room.metrics.registry);
   const fastStatus = fastStatusHandler({
     visitors: deps.room.visitors,
     metrics: deps.room.metrics,
     logger: deps.logger as Logger | undefined,
     nextRequestId,
+    limiter: limits.status,
+    clientKey: guard.clientKey,
+    refusals: guard.refusalsOf("status"),
   });
   const app = Fastify({
     serverFactory: (handler) => {
@@ -71,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // One logger for all requests: creating a child per request costs more than the visitor path itself.
     childLoggerFactory: (logger) => logger,
-    trustProxy: trustProxyOption(deps.trustProxy),
+    trustProxy: trust,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
     genReqId: (request) => {
@@ -94,8 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(metricsRoute(deps.room.metrics, { token: deps.metrics?.token }));
   }
   registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
-  await app.register(visitorRoutes(deps.room.visitors));
-  await app.register(admissionRoutes(deps.room.visitors, deps.room.admission));
+  await app.register(visitorRoutes(deps.room.visitors, guard));
+  await app.register(admissionRoutes(deps.room.visitors, deps.room.admission, guard));
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);
@@ -103,6 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const adminDeps: AdminDeps = { ...deps, events: deps.room.events, queueIndex: deps.room.index };
   await app.register(async (admin) => {
+    // Limited per client address before authentication, which may cost a record read.
+    admin.addHook("onRequest", guard.byAddress(limits.admin, "admin"));
+    documentRateLimited(admin);
     adminAuth(admin, deps.auth, adminDeps);
     await admin.register(signingKeyRoutes(deps.room.admission, deps.room.events));
     await admin.register(meRoute);

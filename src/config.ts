@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { isEmail } from "./domain/email.js";
+import { DEFAULT_RATE_LIMITS, type RateLimitSettings } from "./domain/rate-limit.js";
 
 /**
  * Configuration, parsed once at boot from the environment. Nothing else in the code base reads
@@ -33,8 +34,9 @@ export interface Config {
   queueThreshold: number;
   allowPrivateCallbacks: boolean;
   /**
-   * Which proxies' X-Forwarded-For to believe for the client address (login limits): none (false), the
-   * nearest N hops, or a list of proxy addresses/CIDRs. Never "all": the left-most entry is the client's own.
+   * Which proxies' X-Forwarded-For to believe for the client address (login and rate limits): none
+   * (false), the nearest N hops, or a list of proxy addresses/CIDRs. Never "all": the left-most entry is the
+   * client's own.
    */
   trustProxy: false | number | string;
   publicUrl: string | undefined;
@@ -46,6 +48,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** How long a worker owns a callback it is sending before another may take it over (a crashed worker). */
   callbackLeaseSeconds: number;
+  /** Request rate limits (0 = off); see domain/rate-limit.ts. */
+  rateLimits: RateLimitSettings;
 }
 
 /** SECRET_KEY, and the generated key file, must be at least this long: every derived key depends on it. */
@@ -82,6 +86,18 @@ class EnvReader {
       return fallback;
     }
     return Number(raw);
+  }
+
+  /** A rate limit: 0 (off) or an integer from min to max. */
+  limit(name: string, fallback: number, min: number, max = 1_000_000): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || (value !== 0 && (value < min || value > max))) {
+      this.problems.push(`${name} must be 0 (no limit) or an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
   }
 
   bool(name: string): boolean {
@@ -137,6 +153,23 @@ function parseDatabase(reader: EnvReader, dataDir: string): DatabaseConfig {
     'DB_URL must be "postgres://user@host:5432/db" or "sqlite:path/to/file.db" (got an unknown scheme)',
   );
   return { kind: "sqlite", url: path.join(dataDir, "anteroom.db") };
+}
+
+function parseRateLimits(r: EnvReader): RateLimitSettings {
+  const d = DEFAULT_RATE_LIMITS;
+  return {
+    // At least 5 a second: a visitor polling every second must stay well clear of it.
+    statusPerSecond: r.limit("RATE_LIMIT_STATUS_PER_SECOND", d.statusPerSecond, 5),
+    joinsPerSecond: r.limit("RATE_LIMIT_JOINS_PER_SECOND", d.joinsPerSecond, 1),
+    cancelsPerSecond: r.limit("RATE_LIMIT_CANCELS_PER_SECOND", d.cancelsPerSecond, 1),
+    admissionChecksPerSecond: r.limit(
+      "RATE_LIMIT_ADMISSION_CHECKS_PER_SECOND",
+      d.admissionChecksPerSecond,
+      1,
+    ),
+    adminPerSecond: r.limit("RATE_LIMIT_ADMIN_PER_SECOND", d.adminPerSecond, 1),
+    keyFailuresPerMinute: r.limit("RATE_LIMIT_KEY_FAILURES_PER_MINUTE", d.keyFailuresPerMinute, 1),
+  };
 }
 
 export function parseConfig(env: Env): Config {
@@ -202,6 +235,7 @@ export function parseConfig(env: Env): Config {
     metricsPort: r.string("METRICS_PORT") === undefined ? undefined : r.int("METRICS_PORT", 0, 1, 65535),
     metricsToken: r.string("METRICS_TOKEN"),
     callbackLeaseSeconds: r.int("CALLBACK_LEASE_SECONDS", 60, 5, 3600),
+    rateLimits: parseRateLimits(r),
   };
   if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
     r.problems.push("METRICS_TOKEN must be at least 16 characters (use: openssl rand -hex 16)");

@@ -29,6 +29,7 @@ export interface ApplicationInput {
   domain: string;
   callback_url: string;
   max_users_per_minute?: number | null;
+  max_joins_per_second?: number | null;
 }
 
 export interface CreatedApplication extends Application {
@@ -72,6 +73,7 @@ export class ApplicationService {
         domain: normalizeDomain(input.domain),
         callback_url: await this.checkCallback(input.callback_url),
         max_users_per_minute: input.max_users_per_minute ?? null,
+        max_joins_per_second: input.max_joins_per_second ?? null,
         api_key_hash: hashApiKey(apiKey),
         api_key_prefix: apiKeyPrefix(apiKey),
         webhook_secret_enc: encryptAtRest(this.deps.keys.atRest, webhookSecret),
@@ -100,11 +102,16 @@ export class ApplicationService {
   async update(id: string, input: Partial<ApplicationInput>): Promise<Application> {
     await this.get(id);
     this.access.require("application:write");
+    // The join limit protects the service from a tenant, so the tenant's own operators may not raise it.
+    if (input.max_joins_per_second !== undefined && this.access.actor.role !== "admin") {
+      throw errors.forbidden("only an admin may change max_joins_per_second");
+    }
     const patch: ApplicationPatch = {};
     if (input.name !== undefined) patch.name = input.name.trim();
     if (input.domain !== undefined) patch.domain = normalizeDomain(input.domain);
     if (input.callback_url !== undefined) patch.callback_url = await this.checkCallback(input.callback_url);
     if (input.max_users_per_minute !== undefined) patch.max_users_per_minute = input.max_users_per_minute;
+    if (input.max_joins_per_second !== undefined) patch.max_joins_per_second = input.max_joins_per_second;
     const updated = await this.deps.store.applications.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("application");
     this.deps.events?.applicationChanged(id);

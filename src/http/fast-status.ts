@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import fastJson from "fast-json-stringify";
 import type { Logger } from "pino";
+import { errors } from "../domain/errors.js";
+import type { RateLimiter } from "../domain/rate-limit.js";
 import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { VisitorService } from "../visitor/visitor-service.js";
+import { EXPOSED_HEADERS } from "./plugins/cors.js";
 import { errorBody, toAppError } from "./plugins/errors.js";
 import { VisitorStatusSchema } from "./routes/visitor.js";
 
@@ -12,16 +15,25 @@ import { VisitorStatusSchema } from "./routes/visitor.js";
  * visitor calls every few seconds, and on it Fastify's per-request machinery (request and reply objects,
  * routing, hooks, validation, serializer dispatch) costs as much as the poll itself. The route is still
  * registered in Fastify (OpenAPI, `app.inject`), and both paths call the same VisitorService and the same
- * serializer, so they answer alike; tests check that over a real socket.
+ * serializer, and count the same per-address limit, so they answer alike; tests check that over a real
+ * socket. Per poll the limit costs a client key (kept on the connection) and one Map lookup.
  */
 const PATH = "/queue_status";
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** The API's rate_limited body around its request id, made once: a flood is refused often, and cheaply. */
+const [LIMITED_HEAD, LIMITED_TAIL] = JSON.stringify(errorBody(errors.rateLimited(1), "\u0001")).split(
+  JSON.stringify("\u0001"),
+);
 
 export interface FastStatusDeps {
   visitors: VisitorService;
   metrics: Metrics;
   logger: Logger | undefined;
   nextRequestId(): string;
+  /** Status polls per client address (the same limiter the routed handler uses). */
+  limiter: RateLimiter;
+  clientKey(req: IncomingMessage): string;
+  refusals: { inc(): void };
 }
 
 /** The `token` query parameter, decoded, or undefined. */
@@ -52,6 +64,8 @@ function send(
     requestId,
     "access-control-allow-origin",
     "*",
+    "access-control-expose-headers",
+    EXPOSED_HEADERS,
     "content-type",
     "application/json; charset=utf-8",
     "content-length",
@@ -87,6 +101,11 @@ export function fastStatusHandler(
     );
     observe(appError.status, started);
   };
+  const refuse = (res: ServerResponse, retryAfter: number, requestId: string, started: bigint) => {
+    deps.refusals.inc();
+    send(res, 429, `${LIMITED_HEAD}${JSON.stringify(requestId)}${LIMITED_TAIL}`, requestId, retryAfter);
+    observe(429, started);
+  };
   const succeed = (res: ServerResponse, status: VisitorStatus, requestId: string, started: bigint) => {
     send(res, 200, serialize(status), requestId, undefined);
     observe(200, started);
@@ -104,6 +123,11 @@ export function fastStatusHandler(
     const incoming = req.headers["x-request-id"];
     const requestId =
       typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : deps.nextRequestId();
+    const wait = deps.limiter.take(deps.clientKey(req));
+    if (wait > 0) {
+      refuse(res, wait, requestId, started);
+      return true;
+    }
     const token = tokenOf(url, query);
     try {
       const answer = deps.visitors.statusFast(token);

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
 import type { Config } from "../config.js";
+import { RateLimits } from "../domain/rate-limit.js";
 import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { sharedLoginAttempts } from "../production/login-attempts.js";
 import { openSharedIndex, requireCurrentSchema } from "../production/shared-index.js";
+import { RedisSharedCounts, syncRateCounts } from "../production/shared-rate-counts.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openAuth, openRuntime, roomBasics } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
@@ -44,6 +46,13 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     const loaded = await room.prepare();
     logger.info({ tickets: loaded, ms: Date.now() - started }, "hot index rebuilt from the record");
   }
+  // Production: one limit across API processes, counts pushed to Redis four times a second.
+  const rateLimits = new RateLimits(
+    config.rateLimits,
+    runtime.clock,
+    shared === undefined ? {} : { shared: new RedisSharedCounts(shared.redis) },
+  );
+  const stopRateSync = shared === undefined ? undefined : syncRateCounts(rateLimits, 250, logger);
   const app = await buildApp({
     store: runtime.store,
     clock: runtime.clock,
@@ -53,6 +62,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     logger,
     trustProxy: config.trustProxy,
+    rateLimits,
     version: VERSION,
     metrics: { serve: config.metricsPort === undefined, token: config.metricsToken },
     readiness: [{ name: "record", check: () => runtime.store.ping() }, ...(shared ? [shared.readiness] : [])],
@@ -82,6 +92,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   onShutdownSignal(logger, () =>
     stopGracefully(app, async () => {
       await metricsServer?.close();
+      stopRateSync?.();
       await room.close();
       await shared?.close();
       await runtime.close();

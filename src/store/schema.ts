@@ -32,6 +32,8 @@ export interface ApplicationsTable {
   webhook_secret_enc: string;
   /** Shared intake for all the application's queues; null means each queue only has its own rate. */
   max_users_per_minute: number | null;
+  /** Joins a second this application may make; null means the deployment's default. */
+  max_joins_per_second: number | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;

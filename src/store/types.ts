@@ -50,6 +50,8 @@ export interface Application {
   domain: string;
   callback_url: string;
   max_users_per_minute: number | null;
+  /** Joins a second; null means the deployment's default (RATE_LIMIT_JOINS_PER_SECOND). */
+  max_joins_per_second: number | null;
   api_key_prefix: string;
   created_at: string;
   updated_at: string;
@@ -92,13 +94,14 @@ export interface NewApplication {
   domain: string;
   callback_url: string;
   max_users_per_minute: number | null;
+  max_joins_per_second: number | null;
   api_key_hash: string;
   api_key_prefix: string;
   webhook_secret_enc: string;
 }
 
 export type ApplicationPatch = Partial<
-  Pick<Application, "name" | "domain" | "callback_url" | "max_users_per_minute">
+  Pick<Application, "name" | "domain" | "callback_url" | "max_users_per_minute" | "max_joins_per_second">
 >;
 
 export type NewQueue = Omit<Queue, "id" | "created_at" | "updated_at">;

@@ -7,6 +7,13 @@ import type { ActiveQueue, Store } from "../store/types.js";
  * Entries live a few seconds at most; admin changes in this process evict them at once (see ChangeEvents),
  * and the join's own transaction re-checks that the queue and application are still live.
  */
+/** What the visitor path needs of the application an API key belongs to. */
+export interface KeyApplication {
+  id: string;
+  /** Its own join limit, or null for the deployment's default. */
+  maxJoinsPerSecond: number | null;
+}
+
 interface Entry<T> {
   value: T;
   expiresAt: number;
@@ -52,7 +59,7 @@ class TtlCache<T> {
 }
 
 export class VisitorDirectory {
-  private readonly keys: TtlCache<string | null>;
+  private readonly keys: TtlCache<KeyApplication | null>;
   private readonly queues: TtlCache<ActiveQueue | null>;
 
   constructor(
@@ -64,14 +71,21 @@ export class VisitorDirectory {
     this.queues = new TtlCache(clock, ttlMs, 100_000);
   }
 
-  /** The application id an API key belongs to, or null. */
-  async applicationForKey(apiKey: string): Promise<string | null> {
+  /**
+   * The application an API key belongs to, or null. `beforeRead` runs when the key is not cached, before
+   * the record is read (it may throw: the per-address limit on unknown keys).
+   */
+  async applicationForKey(apiKey: string, beforeRead?: () => void): Promise<KeyApplication | null> {
     const hash = hashApiKey(apiKey);
     // Unknown keys are not cached: random keys sprayed at /join must not push out the real ones.
     return this.keys.get(
       hash,
-      async () => (await this.store.applications.findByApiKeyHash(hash))?.id ?? null,
-      (id) => id !== null,
+      async () => {
+        beforeRead?.();
+        const app = await this.store.applications.findByApiKeyHash(hash);
+        return app === undefined ? null : { id: app.id, maxJoinsPerSecond: app.max_joins_per_second };
+      },
+      (app) => app !== null,
     );
   }
 

@@ -15,7 +15,7 @@ import type { VisitorTicketRef, VisitorTokens } from "../domain/visitor-token.js
 import type { IndexedTicket, QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, Store, Ticket } from "../store/types.js";
-import type { VisitorDirectory } from "./directory.js";
+import type { KeyApplication, VisitorDirectory } from "./directory.js";
 import type { JoinBatcher } from "./join-batcher.js";
 
 export interface JoinResponse extends VisitorStatus {
@@ -46,7 +46,9 @@ export interface VisitorDeps {
 
 /**
  * The visitor hot path: join, status, cancel, and the site's admission check. A status poll verifies the
- * token's MAC (no storage), then asks the hot index for rank and heartbeat in one call.
+ * token's MAC (no storage), then asks the hot index for rank and heartbeat in one call. Callers
+ * authenticate first (`application` for an API key, `verifyToken` for a visitor token), before the request
+ * body is even read, so an unauthenticated request is a 401 whatever it carries.
  */
 export class VisitorService {
   constructor(private readonly deps: VisitorDeps) {}
@@ -57,9 +59,22 @@ export class VisitorService {
     return queue;
   }
 
-  async join(apiKey: string | undefined, queueId: string, visitorId: string): Promise<JoinResponse> {
-    const applicationId = apiKey === undefined ? null : await this.deps.directory.applicationForKey(apiKey);
-    if (applicationId === null) throw errors.invalidApiKey();
+  /**
+   * The application an API key belongs to, or null for an unknown key. `beforeRead` runs before a key
+   * not in the cache costs a record read (it may throw to refuse that).
+   */
+  application(apiKey: string, beforeRead?: () => void): Promise<KeyApplication | null> {
+    return this.deps.directory.applicationForKey(apiKey, beforeRead);
+  }
+
+  /** The ticket a visitor token names; a missing, malformed or forged token is a 401. */
+  verifyToken(token: unknown): VisitorTicketRef {
+    const ref = this.deps.tokens.verify(token);
+    if (ref === undefined) throw errors.invalidToken();
+    return ref;
+  }
+
+  async join(applicationId: string, queueId: string, visitorId: string): Promise<JoinResponse> {
     const queue = await this.deps.directory.queue(queueId);
     if (queue === null || queue.application_id !== applicationId) throw errors.notFound("queue");
     const outcome = await this.deps.batcher.join({ queueId, visitorId });
@@ -98,12 +113,6 @@ export class VisitorService {
     }
   }
 
-  private verify(token: unknown): VisitorTicketRef {
-    const ref = this.deps.tokens.verify(token);
-    if (ref === undefined) throw errors.invalidToken();
-    return ref;
-  }
-
   /**
    * A poll answered without a promise when the index is in this process and the visitor is waiting (the
    * common case); otherwise a promise that carries on from the same index answer. The index answers once per
@@ -112,14 +121,13 @@ export class VisitorService {
    */
   statusFast(token: unknown): VisitorStatus | Promise<VisitorStatus> {
     const pollNow = this.deps.index.pollNow;
-    if (pollNow === undefined) return this.status(token);
-    const ref = this.verify(token);
+    if (pollNow === undefined) return this.status(this.verifyToken(token));
+    const ref = this.verifyToken(token);
     const indexed = pollNow.call(this.deps.index, ref.queueId, ref.seq, this.deps.clock.now());
     return statusFromIndex(indexed) ?? this.answer(ref, indexed);
   }
 
-  async status(token: unknown): Promise<VisitorStatus> {
-    const ref = this.verify(token);
+  async status(ref: VisitorTicketRef): Promise<VisitorStatus> {
     const indexed = await this.poll(ref);
     return statusFromIndex(indexed) ?? this.answer(ref, indexed);
   }
@@ -135,8 +143,7 @@ export class VisitorService {
     return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
   }
 
-  async cancel(token: unknown): Promise<VisitorStatus> {
-    const ref = this.verify(token);
+  async cancel(ref: VisitorTicketRef): Promise<VisitorStatus> {
     const queue = await this.liveQueue(ref.queueId);
     const now = this.deps.clock.now();
     const result = await this.deps.store.tickets.cancel(ref.queueId, ref.seq, iso(now));
@@ -156,9 +163,7 @@ export class VisitorService {
   }
 
   /** The site's check of an admission token; a valid one also counts as the visitor being seen. */
-  async checkAdmission(apiKey: string | undefined, accessToken: string): Promise<AdmissionCheck> {
-    const applicationId = apiKey === undefined ? null : await this.deps.directory.applicationForKey(apiKey);
-    if (applicationId === null) throw errors.invalidApiKey();
+  async checkAdmission(applicationId: string, accessToken: string): Promise<AdmissionCheck> {
     let verified: Awaited<ReturnType<AdmissionKeys["verify"]>>;
     try {
       verified = await this.deps.admission.verify(accessToken);

@@ -10,10 +10,18 @@ import { type AppDeps, buildApp } from "../../src/app.js";
 import { AuthService } from "../../src/domain/auth.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
+import {
+  DEFAULT_RATE_LIMITS,
+  NO_RATE_LIMITS,
+  type RateLimitSettings,
+  RateLimits,
+  type SharedCounts,
+} from "../../src/domain/rate-limit.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import { ensureUser } from "../../src/domain/users.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
+import { RedisSharedCounts } from "../../src/production/shared-rate-counts.js";
 import {
   createWaitingRoom,
   type WaitingRoom,
@@ -59,6 +67,8 @@ export interface Harness {
   keys: DerivedKeys;
   dir: string;
   room: WaitingRoom;
+  /** The app's rate limits (off unless the harness was given `rateLimits`). */
+  rateLimits: RateLimits;
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
   login(email: string, role?: Role): Promise<{ authorization: string }>;
   userId(email: string): Promise<string>;
@@ -72,6 +82,14 @@ export interface HarnessOptions {
   metrics?: AppDeps["metrics"];
   allowPrivateCallbacks?: boolean;
   room?: Partial<Omit<WaitingRoomOptions, "store" | "clock" | "keys">>;
+  /**
+   * Rate limits over the defaults; without it the app limits nothing (tests that load it are not about
+   * limits). In the production project their counts are shared through the harness's Redis prefix.
+   */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Where shared rate counts go instead of the harness's Redis (e.g. a Redis that is down). */
+  sharedRateCounts?: SharedCounts;
+  trustProxy?: false | number | string;
 }
 
 const SECRET = "test-secret-key-that-is-long-enough-0123456789";
@@ -82,7 +100,11 @@ const SECRET = "test-secret-key-that-is-long-enough-0123456789";
  */
 interface Backend {
   openStore(): KyselyStore;
-  openIndex(): { index: RedisQueueIndex | undefined; close(): Promise<void> };
+  openIndex(): {
+    index: RedisQueueIndex | undefined;
+    rateCounts?: SharedCounts;
+    close(): Promise<void>;
+  };
   destroy(): Promise<void>;
 }
 
@@ -97,7 +119,11 @@ async function productionBackend(): Promise<Backend> {
     openStore: () => openPostgresStore(url, { schema, poolSize: 5 }),
     openIndex: () => {
       const redis = new Redis(redisAt.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-      return { index: new RedisQueueIndex(redis, { prefix }), close: async () => void redis.disconnect() };
+      return {
+        index: new RedisQueueIndex(redis, { prefix }),
+        rateCounts: new RedisSharedCounts(redis, `${prefix}:rl`),
+        close: async () => void redis.disconnect(),
+      };
     },
     async destroy() {
       await adminQuery(url, `drop schema ${schema} cascade`);
@@ -129,7 +155,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const backend = currentAdapter() === "production" ? await productionBackend() : embeddedBackend(dir);
   let closeIndex: () => Promise<void> = async () => {};
 
-  async function build(): Promise<{ store: KyselyStore; room: WaitingRoom; app: FastifyInstance }> {
+  async function build(): Promise<{
+    store: KyselyStore;
+    room: WaitingRoom;
+    app: FastifyInstance;
+    rateLimits: RateLimits;
+  }> {
     const store = backend.openStore();
     await store.migrate();
     const opened = backend.openIndex();
@@ -152,6 +183,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...options.room,
     });
     await room.prepare();
+    const shared = options.sharedRateCounts ?? opened.rateCounts;
+    const rateLimits = new RateLimits(
+      options.rateLimits === undefined ? NO_RATE_LIMITS : { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
+      clock,
+      shared === undefined ? {} : { shared },
+    );
     const app = await buildApp({
       store,
       clock,
@@ -161,8 +198,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       allowPrivateCallbacks,
       readiness: [{ name: "record", check: () => store.ping() }],
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      rateLimits,
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     });
-    return { store, room, app };
+    return { store, room, app, rateLimits };
   }
 
   // Bearer tokens by email, with the (manual) time they were issued: tests move the clock by hours.

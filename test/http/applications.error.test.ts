@@ -137,3 +137,26 @@ describe("applications: bad input is a 400 naming the field, and stores nothing"
     expect(response.json()).toMatchObject({ error: { code: "not_found" } });
   });
 });
+
+describe("applications: a bad join limit is a 400 naming it", () => {
+  for (const value of [0, -1, 1.5, "5", 1_000_001, true]) {
+    it(`max_joins_per_second: ${JSON.stringify(value)}`, async () => {
+      for (const [method, url] of [
+        ["POST", "/applications/"],
+        ["PUT", `/applications/${appId}`],
+      ] as const) {
+        const response = await h.app.inject({
+          method,
+          url,
+          headers: auth,
+          payload: { ...(method === "POST" ? appBody() : {}), max_joins_per_second: value },
+        });
+        expect(response.statusCode, method).toBe(400);
+        expect(response.json()).toMatchObject({
+          error: { code: "validation_failed", field: "max_joins_per_second" },
+        });
+      }
+      expect((await h.store.applications.findById(appId))?.max_joins_per_second).toBeNull();
+    });
+  }
+});

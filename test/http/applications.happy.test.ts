@@ -136,3 +136,47 @@ describe("applications: happy paths", () => {
     expect((await h.store.applications.findByApiKeyHash(hashApiKey(api_key)))?.id).toBe(created.id);
   });
 });
+
+describe("applications: join limit", () => {
+  it("max_joins_per_second is null (the default) unless set, and is set, read and cleared", async () => {
+    const plain = await create();
+    expect(plain).toMatchObject({ max_joins_per_second: null });
+    const response = await h.app.inject({
+      method: "POST",
+      url: "/applications/",
+      headers: auth,
+      payload: { ...appBody(), max_joins_per_second: 250 },
+    });
+    expect(response.statusCode).toBe(201);
+    const { id } = response.json<{ id: string }>();
+    const read = async () =>
+      (await h.app.inject({ method: "GET", url: `/applications/${id}`, headers: auth })).json();
+    expect(await read()).toMatchObject({ max_joins_per_second: 250 });
+    const updated = await h.app.inject({
+      method: "PUT",
+      url: `/applications/${id}`,
+      headers: auth,
+      payload: { max_joins_per_second: 1_000_000 },
+    });
+    expect(updated.json()).toMatchObject({ max_joins_per_second: 1_000_000 });
+    await h.app.inject({
+      method: "PUT",
+      url: `/applications/${id}`,
+      headers: auth,
+      payload: { max_joins_per_second: null },
+    });
+    expect(await read()).toMatchObject({ max_joins_per_second: null });
+    const listed = await h.app.inject({ method: "GET", url: "/applications/?limit=200", headers: auth });
+    expect(listed.json<{ items: Json[] }>().items.find((item) => item.id === id)).toMatchObject({
+      max_joins_per_second: null,
+    });
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const spec = (await h.app.inject({ method: "GET", url: "/docs/json" })).json<{
+      paths: Record<string, Record<string, Json>>;
+    }>();
+    expect(JSON.stringify(spec.paths["/applications/"]?.post)).toContain("max_joins_per_second");
+    expect(JSON.stringify(spec.paths["/applications/{id}"]?.put)).toContain("max_joins_per_second");
+  });
+});

@@ -134,3 +134,25 @@ describe("applications: roles and tenants", () => {
     expect((await h.store.applications.findById(theirs))?.name).toBe("Shop");
   });
 });
+
+describe("applications: the join limit protects the service, so only an admin sets it", () => {
+  it("an operator may not change max_joins_per_second of a granted application (403); an admin may", async () => {
+    const operator = await h.login("operator@example.com", "operator");
+    const refused = await h.app.inject({
+      method: "PUT",
+      url: `/applications/${mine}`,
+      headers: operator,
+      payload: { name: "Ops", max_joins_per_second: 100_000 },
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: { code: "forbidden" } });
+    expect(await h.store.applications.findById(mine)).toMatchObject({ max_joins_per_second: null });
+    const allowed = await h.app.inject({
+      method: "PUT",
+      url: `/applications/${mine}`,
+      headers: admin,
+      payload: { max_joins_per_second: 100_000 },
+    });
+    expect(allowed.json()).toMatchObject({ max_joins_per_second: 100_000 });
+  });
+});

@@ -39,6 +39,7 @@ describe("GET /queue_status over a real socket (served ahead of the router)", ()
       "/queue_status",
       "/queue_status?token=%E0%A4%A",
       "/queue_status?a=1&token=x",
+      `/queue_status?token=${"A".repeat(600)}`,
     ]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status).toBe(401);

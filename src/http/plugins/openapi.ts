@@ -19,6 +19,13 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
           apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+          // The seed's header; proxies such as nginx drop underscored headers by default, hence X-API-Key.
+          appApiKey: {
+            type: "apiKey",
+            in: "header",
+            name: "app_api_key",
+            description: "the same API key; prefer X-API-Key behind proxies that drop underscored headers",
+          },
         },
       },
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Metrics } from "../../observability/metrics.js";
+import { EXPOSED_HEADERS } from "./cors.js";
 
 /**
  * Per-request plumbing in two cheap callback hooks (the visitor hot path runs them tens of thousands of
@@ -12,6 +13,7 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics): 
     reply.header("x-request-id", request.id);
     if (request.routeOptions.config?.cors === true) {
       reply.header("access-control-allow-origin", "*");
+      reply.header("access-control-expose-headers", EXPOSED_HEADERS);
     }
     done();
   });

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { AdmissionKeys } from "../../domain/admission.js";
 import type { VisitorService } from "../../visitor/visitor-service.js";
+import type { RequestLimits } from "../plugins/rate-limit.js";
 import { errorResponses } from "../schemas.js";
-import { apiKeyOf } from "./visitor.js";
+import { apiKeySecurity, authenticateApiKey, keyApplicationOf } from "./visitor.js";
 
 const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true })) });
 
@@ -11,8 +12,11 @@ const Jwks = Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperti
 export function admissionRoutes(
   visitors: VisitorService,
   admission: AdmissionKeys,
+  guard: RequestLimits,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
+    app.decorateRequest("keyApplication", undefined);
+
     app.get(
       "/.well-known/jwks.json",
       {
@@ -31,9 +35,13 @@ export function admissionRoutes(
     app.post(
       "/admissions/check",
       {
+        // The key is resolved before the body is read: without a valid one, the answer is 401.
+        onRequest: authenticateApiKey(visitors, guard, (application) =>
+          guard.take(guard.limits.admissionChecks, "admission_checks", application.id),
+        ),
         schema: {
           tags: ["admission"],
-          security: [{ apiKey: [] }],
+          security: apiKeySecurity,
           summary:
             "Verify an admission token for your application; counts as the visitor arriving at the site",
           body: Type.Object(
@@ -50,11 +58,11 @@ export function admissionRoutes(
                 description: "true the first time the visitor is seen after release",
               }),
             }),
-            ...errorResponses(400, 401),
+            ...errorResponses(400, 401, 429),
           },
         },
       },
-      async (request) => visitors.checkAdmission(apiKeyOf(request), request.body.access_token),
+      async (request) => visitors.checkAdmission(keyApplicationOf(request).id, request.body.access_token),
     );
   };
 }

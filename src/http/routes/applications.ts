@@ -17,12 +17,20 @@ const SharedRate = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   description: "optional shared intake across all the application's queues, visitors per minute",
 });
 
+const JoinLimit = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()], {
+  description:
+    "joins a second this application may make (admins only); null: the deployment's default (RATE_LIMIT_JOINS_PER_SECOND)",
+});
+
 export const ApplicationSchema = Type.Object({
   id: Uuid(),
   name: Type.String(),
   domain: Type.String(),
   callback_url: Type.String(),
   max_users_per_minute: Type.Union([Type.Integer(), Type.Null()]),
+  max_joins_per_second: Type.Union([Type.Integer(), Type.Null()], {
+    description: "joins a second; null: the deployment's default",
+  }),
   api_key_prefix: Type.String({ description: "first characters of the current API key, to tell keys apart" }),
   created_at: Instant,
   updated_at: Instant,
@@ -35,7 +43,13 @@ const CreatedApplication = Type.Object({
 });
 
 const CreateBody = Type.Object(
-  { name: Name, domain: Domain, callback_url: CallbackUrl, max_users_per_minute: Type.Optional(SharedRate) },
+  {
+    name: Name,
+    domain: Domain,
+    callback_url: CallbackUrl,
+    max_users_per_minute: Type.Optional(SharedRate),
+    max_joins_per_second: Type.Optional(JoinLimit),
+  },
   { additionalProperties: false },
 );
 
@@ -45,6 +59,7 @@ const UpdateBody = Type.Object(
     domain: Type.Optional(Domain),
     callback_url: Type.Optional(CallbackUrl),
     max_users_per_minute: Type.Optional(SharedRate),
+    max_joins_per_second: Type.Optional(JoinLimit),
   },
   { additionalProperties: false, minProperties: 1 },
 );

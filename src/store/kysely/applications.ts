@@ -18,6 +18,7 @@ const PUBLIC_COLUMNS = [
   "domain",
   "callback_url",
   "max_users_per_minute",
+  "max_joins_per_second",
   "api_key_prefix",
   "created_at",
   "updated_at",

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../types.js";
 import { initial } from "./001-initial.js";
 import { waitingRoom } from "./002-waiting-room.js";
+import { joinLimit } from "./004-join-limit.js";
 import { callbackClaim } from "./005-callback-claim.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
@@ -24,6 +25,7 @@ export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migrati
 const MIGRATIONS: Record<string, MigrationFactory> = {
   "001-initial": initial,
   "002-waiting-room": waitingRoom,
+  "004-join-limit": joinLimit,
   "005-callback-claim": callbackClaim,
 };
 
