@@ -42,7 +42,7 @@ describe("the API key cache", () => {
     expect(rotated.statusCode).toBe(200);
     directory.applicationChanged(); // what the rotation's change event does in every process
     slow.open();
-    expect(await inFlight).toBe(site.appId); // that request began before the rotation
+    expect((await inFlight)?.id).toBe(site.appId); // that request began before the rotation
     expect(await directory.applicationForKey(site.apiKey)).toBeNull(); // but nothing after it
   });
 });
