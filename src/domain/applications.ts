@@ -141,4 +141,16 @@ export class ApplicationService {
     this.deps.events?.applicationChanged(id);
     return { id, api_key: apiKey, api_key_prefix: apiKeyPrefix(apiKey) };
   }
+
+  /** A new webhook secret, shown once: callbacks sent from now on are signed with it. */
+  async rotateWebhookSecret(id: string): Promise<{ id: string; webhook_secret: string }> {
+    await this.get(id);
+    this.access.require("application:write");
+    const webhookSecret = generateWebhookSecret();
+    const sealed = encryptAtRest(this.deps.keys.atRest, webhookSecret);
+    if (!(await this.deps.store.applications.replaceWebhookSecret(id, sealed, this.now()))) {
+      throw errors.notFound("application");
+    }
+    return { id, webhook_secret: webhookSecret };
+  }
 }

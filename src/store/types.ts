@@ -128,6 +128,12 @@ export interface ApplicationRepository {
   list(visible: Visibility, page: PageRequest): Promise<Page<Application>>;
   update(id: string, patch: ApplicationPatch, now: string): Promise<Application | undefined>;
   rotateApiKey(id: string, hash: string, prefix: string, now: string): Promise<boolean>;
+  /** Replaces a live application's sealed webhook secret. */
+  replaceWebhookSecret(id: string, sealed: string, now: string): Promise<boolean>;
+  /** Every application's sealed webhook secret, deleted ones included (resealing after a key rotation). */
+  sealedWebhookSecrets(): Promise<{ id: string; webhook_secret_enc: string }[]>;
+  /** Swaps one sealed value for another sealing of the same secret, unless it changed meanwhile. */
+  resealWebhookSecret(id: string, from: string, to: string): Promise<boolean>;
   /** Soft delete of the application and every queue in it, in one transaction. */
   softDelete(id: string, now: string): Promise<boolean>;
 }

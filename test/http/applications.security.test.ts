@@ -35,6 +35,7 @@ const routes = (id: string) =>
     ["PUT", `/applications/${id}`, { name: "x" }],
     ["DELETE", `/applications/${id}`, undefined],
     ["POST", `/applications/${id}/rotate-key`, undefined],
+    ["POST", `/applications/${id}/rotate-webhook-secret`, undefined],
   ] as const;
 
 describe("applications: authentication", () => {

@@ -59,6 +59,31 @@ describe("release callbacks", () => {
     expect(delivered.headers["x-anteroom-event-id"]).toBe(entry?.id);
   });
 
+  it("are signed with the new webhook secret once it is rotated", async () => {
+    receiver.received.length = 0;
+    receiver.answer = () => 200;
+    const site = await createSite(h, { max_users_per_minute: 60 }, { callback_url: url });
+    const admin = await h.login("admin@example.com");
+    const rotated = await h.app.inject({
+      method: "POST",
+      url: `/applications/${site.appId}/rotate-webhook-secret`,
+      headers: admin,
+    });
+    expect(rotated.statusCode).toBe(200);
+    const { webhook_secret: secret } = rotated.json<{ webhook_secret: string }>();
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(site.webhookSecret);
+    await join(h, site.apiKey, site.queueId, "after-rotation");
+    await h.room.engine.releaseDue();
+    expect(await h.room.dispatcher.dispatchDue()).toBe(1);
+    const delivered = receiver.received[0];
+    if (delivered === undefined) throw new Error("nothing received");
+    const signature = String(delivered.headers[SIGNATURE_HEADER]);
+    const now = h.clock.now() / 1000;
+    expect(verifySignature(secret, delivered.body, signature, now)).toBe(true);
+    expect(verifySignature(site.webhookSecret, delivered.body, signature, now)).toBe(false);
+  });
+
   it("are dead-lettered after the last retry, as a callback error", async () => {
     receiver.received.length = 0;
     receiver.answer = () => 503;

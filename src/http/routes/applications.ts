@@ -159,4 +159,21 @@ export const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => request.scope.applications.rotateApiKey(request.params.id),
   );
+
+  app.post(
+    "/applications/:id/rotate-webhook-secret",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Issue a new webhook secret; callbacks sent from now on are signed with it",
+        params: IdParams,
+        response: {
+          200: Type.Object({ id: Type.String(), webhook_secret: Type.String() }),
+          ...errorResponses(401, 403, 404),
+        },
+      },
+    },
+    async (request) => request.scope.applications.rotateWebhookSecret(request.params.id),
+  );
 };

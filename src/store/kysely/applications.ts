@@ -90,6 +90,30 @@ export class KyselyApplicationRepository implements ApplicationRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async replaceWebhookSecret(id: string, sealed: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("applications")
+      .set({ webhook_secret_enc: sealed, updated_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async sealedWebhookSecrets(): Promise<{ id: string; webhook_secret_enc: string }[]> {
+    return this.db.selectFrom("applications").select(["id", "webhook_secret_enc"]).orderBy("id").execute();
+  }
+
+  async resealWebhookSecret(id: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("applications")
+      .set({ webhook_secret_enc: to })
+      .where("id", "=", id)
+      .where("webhook_secret_enc", "=", from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async softDelete(id: string, now: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const result = await trx
