@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
+import { clientKey } from "../net/ip.js";
 import type { Clock } from "./clock.js";
 
 /**
@@ -140,45 +140,6 @@ export function delayFor(failures: number, limits: LoginLimits): number {
 /** Accounts by a digest of the normalized username: short keys, and no e-mail addresses in Redis. */
 function accountKey(account: string): string {
   return createHash("sha256").update(account).digest("base64url").slice(0, 22);
-}
-
-/**
- * What one client is: an IPv4 address (also when written IPv4-mapped), or an IPv6 address's /64, which one
- * host usually has to itself; anything else (never expected from the socket) by its first 64 characters.
- */
-export function clientKey(address: string): string {
-  const bare = address.split("%")[0] ?? address;
-  const kind = isIP(bare);
-  if (kind === 4) return bare;
-  if (kind !== 6) return `?${bare.slice(0, 64)}`;
-  const groups = ipv6Groups(bare);
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
-    const high = groups[6] ?? 0;
-    const low = groups[7] ?? 0;
-    return `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-  }
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.toString(16))
-    .join(":")}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail converted). */
-function ipv6Groups(address: string): number[] {
-  let text = address;
-  const tailStart = text.lastIndexOf(":") + 1;
-  const tail = text.slice(tailStart);
-  if (tail.includes(".")) {
-    const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number);
-    text = `${text.slice(0, tailStart)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = "", rest] = text.split("::");
-  const parse = (part: string) =>
-    part === "" ? [] : part.split(":").map((group) => Number.parseInt(group, 16));
-  const before = parse(head);
-  if (rest === undefined) return before;
-  const after = parse(rest);
-  return [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
 }
 
 interface Counter {

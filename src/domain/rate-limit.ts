@@ -374,29 +374,3 @@ export class RateLimits {
     return this.all.some((limiter) => limiter.failing);
   }
 }
-
-/**
- * The key a client address is limited under: an IPv4 address as it is (IPv4-mapped IPv6 too), an IPv6
- * address by its /64 prefix, which is what one subscriber or host is usually given whole.
- */
-export function addressKey(address: string): string {
-  if (!address.includes(":")) return address;
-  const bare = address.split("%")[0] ?? address; // a zone index (fe80::1%eth0) names no other host
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
-  if (mapped?.[1] !== undefined) return mapped[1];
-  const halves = bare.split("::");
-  if (halves.length > 2) return bare;
-  const head = halves[0] === "" || halves[0] === undefined ? [] : halves[0].split(":");
-  const tail = halves.length === 2 && halves[1] !== "" && halves[1] !== undefined ? halves[1].split(":") : [];
-  const groups =
-    halves.length === 2
-      ? [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill("0")]
-      : head;
-  const prefix: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const group = groups[i] ?? tail[i - groups.length] ?? "0";
-    if (!/^[0-9a-f]{1,4}$/i.test(group)) return bare;
-    prefix.push(Number.parseInt(group, 16).toString(16));
-  }
-  return `${prefix.join(":")}::/64`;
-}

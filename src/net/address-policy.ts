@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import { errors } from "../domain/errors.js";
+import { dottedQuad, ipv6Groups } from "./ip.js";
 
 /**
  * Callback URLs are fetched by the server, so an operator could aim them at the server's own network
@@ -44,27 +45,6 @@ for (const [net, prefix] of [
 ] as const) {
   blockedV6.addSubnet(net, prefix, "ipv6");
 }
-
-type Groups = [number, number, number, number, number, number, number, number];
-
-/** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail included). */
-function ipv6Groups(address: string): Groups {
-  let text = address.toLowerCase();
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted !== null) {
-    const [a = 0, b = 0, c = 0, d = 0] = dotted.slice(1).map(Number);
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = "", tail] = text.split("::");
-  const parse = (part: string) =>
-    part === "" ? [] : part.split(":").map((group) => Number.parseInt(group, 16));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right] as Groups;
-}
-
-const dottedQuad = (high: number, low: number): string =>
-  [high >> 8, high & 255, low >> 8, low & 255].join(".");
 
 /**
  * The IPv4 address an IPv6 address delivers to, where it embeds one: IPv4-mapped (::ffff:a.b.c.d), NAT64

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import {
-  addressKey,
   DEFAULT_RATE_LIMITS,
   RateLimiter,
   RateLimits,
   type SharedCounts,
 } from "../../src/domain/rate-limit.js";
+import { clientKey } from "../../src/net/ip.js";
 
 const START = Date.UTC(2026, 0, 1); // a window boundary for every window length used here
 
@@ -153,7 +153,7 @@ describe("client address keys", () => {
     ["fe80::1%eth0", "fe80:0:0:0::/64"],
     ["2001:DB8:a:b::", "2001:db8:a:b::/64"],
   ])("%s → %s", (address, key) => {
-    expect(addressKey(address)).toBe(key);
+    expect(clientKey(address)).toBe(key);
   });
 });
 

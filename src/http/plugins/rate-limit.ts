@@ -3,7 +3,8 @@ import proxyAddr from "@fastify/proxy-addr";
 import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { Counter, type Registry } from "prom-client";
 import { type AppError, errors } from "../../domain/errors.js";
-import { addressKey, type RateLimiter, type RateLimits, type RateRuleName } from "../../domain/rate-limit.js";
+import type { RateLimiter, RateLimits, RateRuleName } from "../../domain/rate-limit.js";
+import { clientKey } from "../../net/ip.js";
 import { errorResponses } from "../schemas.js";
 
 /** TRUST_PROXY as proxy-addr's trust function: what Fastify is given, and what the fast path uses too. */
@@ -20,7 +21,7 @@ const CLIENT_KEY = Symbol("anteroom.clientKey");
 type TaggedSocket = IncomingMessage["socket"] & { [CLIENT_KEY]?: string };
 
 /**
- * The key a request's client is limited under (see addressKey): the peer address, or with TRUST_PROXY the
+ * The key a request's client is limited under (see clientKey): the peer address, or with TRUST_PROXY the
  * address the trusted proxies report (proxy-addr, Fastify's own rule). Without a proxy the key is kept on
  * the connection, so a keep-alive client costs one property read per request.
  */
@@ -30,13 +31,13 @@ export function clientKeyOf(trust: TrustProxy): (req: IncomingMessage) => string
       const socket = req.socket as TaggedSocket;
       let key = socket[CLIENT_KEY];
       if (key === undefined) {
-        key = addressKey(socket.remoteAddress ?? "");
+        key = clientKey(socket.remoteAddress ?? "");
         socket[CLIENT_KEY] = key;
       }
       return key;
     };
   }
-  return (req) => addressKey(proxyAddr(req, trust));
+  return (req) => clientKey(proxyAddr(req, trust));
 }
 
 const REFUSED_METRIC = "anteroom_rate_limited_total";
