@@ -1,3 +1,4 @@
+import type { RateLimitState } from "../domain/gcra.js";
 import type {
   CallbackErrorsTable,
   CallbackOutboxTable,
@@ -206,9 +207,11 @@ export interface OutboxDraft {
   status: "pending" | "simulated";
 }
 
-/** Stored release state of a queue or an application: GCRA TAT and the measured-rate meter. */
-export interface RateState {
-  tatMs: number;
+/**
+ * Stored release state of a queue or an application: the rate's schedule and recent releases
+ * (domain/gcra.ts), and the measured-rate meter.
+ */
+export interface RateState extends RateLimitState {
   meter: { released: number; busyMs: number; at: number | undefined };
 }
 
@@ -216,8 +219,11 @@ export interface ReleaseRequest {
   applicationId: string;
   queueIds: readonly string[];
   now: number;
-  /** Given the stored rate state (by queue or application id), how many to release from each queue. */
-  plan(states: ReadonlyMap<string, RateState>): ReleasePlanLike;
+  /**
+   * Given the stored rate state (by queue or application id) and when each queue's oldest waiting visitor
+   * joined (queues with nobody waiting in the record are absent), how many to release from each queue.
+   */
+  plan(states: ReadonlyMap<string, RateState>, waitingSince: ReadonlyMap<string, number>): ReleasePlanLike;
   /** Signs the admission token and drafts the callback for one ticket about to be released. */
   admit(ticket: Ticket): Promise<{ accessToken: string; outbox: OutboxDraft }>;
 }

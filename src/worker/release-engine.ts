@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
 import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../domain/estimate.js";
+import { freshRateState } from "../domain/gcra.js";
 import { planRelease } from "../domain/release-plan.js";
 import { iso } from "../domain/time.js";
 import { settleWaitingEntries } from "../index/settle.js";
@@ -106,34 +107,36 @@ export class ReleaseEngine {
       applicationId,
       queueIds: queues.map((queue) => queue.id),
       now,
-      plan: (states) => {
-        const stateOf = (id: string): RateState => states.get(id) ?? { tatMs: 0, meter: emptyMeter() };
+      plan: (states, waitingSince) => {
+        const stateOf = (id: string): RateState =>
+          states.get(id) ?? { ...freshRateState(), meter: emptyMeter() };
         const plan = planRelease(
-          { perMinute: applicationRate, tatMs: stateOf(applicationId).tatMs },
+          { perMinute: applicationRate, state: stateOf(applicationId) },
           queues.map((queue) => ({
             queueId: queue.id,
             perMinute: queue.max_users_per_minute,
             priority: queue.priority,
-            tatMs: stateOf(queue.id).tatMs,
+            state: stateOf(queue.id),
             waiting: waiting.get(queue.id) ?? 0,
+            waitingSince: waitingSince.get(queue.id),
           })),
           now,
         );
         nextDueAt = plan.nextDueAt;
         const settle = (actual: ReadonlyMap<string, number>) => {
-          const { queueTats, applicationTat } = plan.settle(actual);
+          const settled = plan.settle(actual);
           const next = new Map<string, RateState>();
           for (const queue of queues) {
-            const previous = stateOf(queue.id).meter;
-            const gap = previous.at === undefined ? 0 : now - previous.at;
+            const previous = stateOf(queue.id);
+            const gap = previous.meter.at === undefined ? 0 : now - previous.meter.at;
             const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
             next.set(queue.id, {
-              tatMs: queueTats.get(queue.id) ?? stateOf(queue.id).tatMs,
-              meter: recordReleases(previous, now, actual.get(queue.id) ?? 0, busy),
+              ...(settled.queues.get(queue.id) ?? previous),
+              meter: recordReleases(previous.meter, now, actual.get(queue.id) ?? 0, busy),
             });
           }
-          if (applicationTat !== undefined) {
-            next.set(applicationId, { tatMs: applicationTat, meter: stateOf(applicationId).meter });
+          if (settled.application !== undefined) {
+            next.set(applicationId, { ...settled.application, meter: stateOf(applicationId).meter });
           }
           return next;
         };

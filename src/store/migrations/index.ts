@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../types.js";
 import { initial } from "./001-initial.js";
 import { waitingRoom } from "./002-waiting-room.js";
+import { releaseWindow } from "./003-release-window.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
@@ -23,6 +24,7 @@ export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migrati
 const MIGRATIONS: Record<string, MigrationFactory> = {
   "001-initial": initial,
   "002-waiting-room": waitingRoom,
+  "003-release-window": releaseWindow,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
