@@ -9,7 +9,7 @@ import { iso } from "../domain/time.js";
 import { settleWaitingEntries } from "../index/settle.js";
 import type { QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { ActiveQueue, RateState, Store, Ticket } from "../store/types.js";
+import type { ActiveQueue, RateState, SigningKeyRow, Store, Ticket } from "../store/types.js";
 
 export interface EngineDeps {
   store: Store;
@@ -142,16 +142,21 @@ export class ReleaseEngine {
         };
         return { counts: plan.counts, states: settle };
       },
-      admit: (ticket) => this.admit(ticket, applicationId, now),
+      admit: (ticket, key) => this.admit(ticket, key, applicationId, now),
     });
     if (result === undefined) return now + 50; // another worker holds this application right now
     await this.afterRelease(queues, result.released, result.states, now);
+    // The record's signing key was new to this process (rotated elsewhere, the change event missed): reload
+    // the keys now, outside the transaction, so this process also stops honouring any key revoked with it.
+    await this.deps.admission.refreshIfOutdated().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, "could not reload signing keys");
+    });
     return nextDueAt;
   }
 
-  private async admit(ticket: Ticket, applicationId: string, now: number) {
+  private async admit(ticket: Ticket, key: SigningKeyRow, applicationId: string, now: number) {
     const queue = this.queues.get(ticket.queue_id);
-    const accessToken = await this.deps.admission.sign({
+    const accessToken = await this.deps.admission.sign(key, {
       queueId: ticket.queue_id,
       applicationId,
       visitorId: ticket.visitor_id,

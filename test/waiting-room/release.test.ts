@@ -1,5 +1,7 @@
-import { createLocalJWKSet, jwtVerify } from "jose";
+import { randomUUID } from "node:crypto";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdmissionKeys } from "../../src/domain/admission.js";
 import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
 
 let h: Harness;
@@ -63,7 +65,15 @@ describe("release", () => {
     expect(payload).toMatchObject({ sub: "fifo-0", aud: site.queueId, iss: "anteroom-test" });
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(payload.exp).toBe((payload.iat ?? 0) + 900);
-    expect(payload.nbf).toBe(payload.iat);
+    // Valid from 30 s before it was issued, so a site whose clock is a little behind accepts it at once.
+    expect(payload.nbf).toBe((payload.iat ?? 0) - 30);
+    await expect(
+      jwtVerify(accessToken, createLocalJWKSet(jwks), {
+        issuer: "anteroom-test",
+        audience: site.queueId,
+        currentDate: new Date(h.clock.now() - 20_000),
+      }),
+    ).resolves.toBeDefined();
   });
 
   it("keeps the configured rate with a worker that wakes late or stalls: never more than rate + 1 in any 60 s, within 1% over 10 minutes", async () => {
@@ -214,6 +224,79 @@ describe("priority and shared application intake", () => {
     expect((await releasedIn(site.queueId)).length).toBeLessThanOrEqual(61);
     expect((await releasedIn(otherId)).length).toBeGreaterThanOrEqual(30);
     expect((await releasedIn(otherId)).length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe("signing keys across processes", () => {
+  const jwksKids = async () =>
+    (await h.app.inject({ method: "GET", url: "/.well-known/jwks.json" }))
+      .json<{ keys: { kid: string }[] }>()
+      .keys.map((key) => key.kid);
+
+  it("signs with the record's current key when another process revoked the previous one unheard", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    const oldKids = await jwksKids();
+    // Another process over the same record rotates with revocation; this one hears no change event.
+    const other = new AdmissionKeys(h.store.signingKeys, h.keys.atRest, h.clock, "anteroom-test");
+    await other.init();
+    const kid = await other.rotate({ revoke: true });
+    await join(h, site.apiKey, site.queueId, "after-revocation");
+    await h.room.engine.releaseDue();
+    const accessToken = (await h.store.tickets.findBySeq(site.queueId, 1))?.access_token ?? "";
+    expect(decodeProtectedHeader(accessToken).kid).toBe(kid);
+    expect(oldKids).not.toContain(kid);
+    // Having met the new key in the record, this process reloaded its keys: the revoked ones are gone.
+    expect(await jwksKids()).toEqual([kid]);
+    const check = await h.app.inject({
+      method: "POST",
+      url: "/admissions/check",
+      headers: { "x-api-key": site.apiKey },
+      payload: { access_token: accessToken },
+    });
+    expect(check.statusCode).toBe(200);
+  });
+
+  it("a revocation waits for a release in progress, so no token is committed under a revoked key", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    await join(h, site.apiKey, site.queueId, "in-flight");
+    const other = new AdmissionKeys(h.store.signingKeys, h.keys.atRest, h.clock, "anteroom-test");
+    await other.init();
+    let signedWith: string | undefined;
+    let entered: () => void = () => {};
+    const signing = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let leave: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      leave = resolve;
+    });
+    const release = h.store.releases.releaseApplication({
+      applicationId: site.appId,
+      queueIds: [site.queueId],
+      now: h.clock.now(),
+      plan: () => ({ counts: new Map([[site.queueId, 1]]), states: () => new Map() }),
+      admit: async (_ticket, key) => {
+        signedWith = key.kid;
+        entered();
+        await gate;
+        return {
+          accessToken: `signed-by-${key.kid}`,
+          outbox: { id: randomUUID(), payload: "{}", status: "simulated" },
+        };
+      },
+    });
+    await Promise.race([signing, release]);
+    let revoked = false;
+    const revocation = other.rotate({ revoke: true }).then(() => {
+      revoked = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(revoked).toBe(false);
+    leave();
+    expect((await release)?.released).toHaveLength(1);
+    await revocation;
+    const keys = await h.store.signingKeys.list();
+    expect(keys.find((key) => key.kid === signedWith)?.revoked_at).not.toBeNull();
   });
 });
 

@@ -8,6 +8,7 @@ import type {
   ReleaseRepository,
   ReleaseRequest,
   ReleaseResult,
+  SigningKeyRow,
   Ticket,
 } from "../types.js";
 
@@ -76,8 +77,8 @@ function toState(row: RateStateTable): RateState {
 /**
  * One release round for one application, in one transaction and few round trips (this runs every few
  * milliseconds per application with several workers): lock, read the rate state and when each queue's
- * front visitor joined, pick, update tickets in one statement, write the outbox in one statement, upsert
- * the rate state in one statement.
+ * front visitor joined, pick, read the signing key, update tickets in one statement, write the outbox in
+ * one statement, upsert the rate state in one statement.
  */
 export class KyselyReleaseRepository implements ReleaseRepository {
   constructor(
@@ -111,6 +112,23 @@ export class KyselyReleaseRepository implements ReleaseRepository {
       .onConflict((oc) => oc.column("subject_id").doNothing())
       .execute();
     return (await select()) !== undefined;
+  }
+
+  /**
+   * The key admission tokens are signed with: the newest not revoked (as AdmissionKeys orders them). In
+   * PostgreSQL the row is held FOR SHARE until commit, so a revocation (an UPDATE of it) waits for this
+   * release rather than revoking the key under tokens about to be committed; SQLite runs one writer at a time.
+   */
+  private async currentSigningKey(trx: Transaction<Database>): Promise<SigningKeyRow | undefined> {
+    return trx
+      .selectFrom("signing_keys")
+      .selectAll()
+      .where("revoked_at", "is", null)
+      .orderBy("created_at", "desc")
+      .orderBy("kid", "desc")
+      .limit(1)
+      .$if(this.dialect === "postgres", (q) => q.forShare())
+      .executeTakeFirst();
   }
 
   async releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined> {
@@ -160,8 +178,10 @@ export class KyselyReleaseRepository implements ReleaseRepository {
       }
       const released: Ticket[] = [];
       const outbox: Database["callback_outbox"][] = [];
+      const key = picked.length > 0 ? await this.currentSigningKey(trx) : undefined;
       for (const ticket of picked) {
-        const { accessToken, outbox: draft } = await request.admit(ticket);
+        if (key === undefined) throw new Error("no admission signing key in the record");
+        const { accessToken, outbox: draft } = await request.admit(ticket, key);
         released.push({ ...ticket, status: "released", released_at: nowIso, access_token: accessToken });
         outbox.push({
           id: draft.id,
