@@ -9,7 +9,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import type { SigningKeyRepository } from "../store/types.js";
+import type { SigningKeyRepository, SigningKeyRow } from "../store/types.js";
 import type { Clock } from "./clock.js";
 import { decryptAtRest, encryptAtRest } from "./secrets.js";
 import { iso } from "./time.js";
@@ -23,6 +23,13 @@ import { iso } from "./time.js";
 const ALG = "EdDSA";
 /** Retired keys stay in the JWKS this long: the longest admission token lifetime a queue may set. */
 const RETIRED_KEY_PUBLISHED_MS = 7 * 86_400_000;
+/**
+ * `nbf` is back-dated this much, so a site whose clock runs up to this far behind ours accepts a token the
+ * moment the visitor arrives with it (`iat` stays the real issue time; `exp` counts from it).
+ */
+export const NOT_BEFORE_SKEW_SECONDS = 30;
+/** A token signed by a key this process has not loaded (rotated elsewhere) reloads the keys at most this often. */
+const UNKNOWN_KEY_RELOAD_MS = 1_000;
 
 export interface AdmissionClaims {
   queueId: string;
@@ -52,6 +59,10 @@ export interface VerifiedAdmission {
 
 export class AdmissionKeys {
   private keys: LoadedKey[] = [];
+  /** The record's signing key was not among ours: reload all keys (revocations too) after the release. */
+  private outdated = false;
+  private lastUnknownKeyReload = Number.NEGATIVE_INFINITY;
+  private reloading: Promise<void> | undefined;
 
   constructor(
     private readonly repository: SigningKeyRepository,
@@ -68,20 +79,25 @@ export class AdmissionKeys {
 
   /** Re-reads the keys (another process may have rotated them). */
   async refresh(): Promise<void> {
+    this.outdated = false;
     const rows = await this.repository.list();
-    this.keys = await Promise.all(
-      rows.map(async (row) => ({
-        kid: row.kid,
-        publicJwk: JSON.parse(row.public_jwk) as JWK,
-        privateKey: await importJWK(
-          JSON.parse(decryptAtRest(this.atRestKey, row.private_jwk_enc)) as JWK,
-          ALG,
-        ),
-        createdAt: row.created_at,
-        retiredAt: row.retired_at,
-        revokedAt: row.revoked_at,
-      })),
-    );
+    this.keys = await Promise.all(rows.map((row) => this.load(row)));
+  }
+
+  /** Reloads the keys if signing met a key this process did not have (see sign). */
+  async refreshIfOutdated(): Promise<void> {
+    if (this.outdated) await this.refresh();
+  }
+
+  private async load(row: SigningKeyRow): Promise<LoadedKey> {
+    return {
+      kid: row.kid,
+      publicJwk: JSON.parse(row.public_jwk) as JWK,
+      privateKey: await importJWK(JSON.parse(decryptAtRest(this.atRestKey, row.private_jwk_enc)) as JWK, ALG),
+      createdAt: row.created_at,
+      retiredAt: row.retired_at,
+      revokedAt: row.revoked_at,
+    };
   }
 
   /**
@@ -110,28 +126,33 @@ export class AdmissionKeys {
     return kid;
   }
 
-  private async rotateAndGet(): Promise<LoadedKey> {
-    await this.rotate();
-    const key = this.active();
-    if (key === undefined) throw new Error("no admission signing key after rotation");
-    return key;
-  }
-
-  /** The newest key not retired. */
   /**
-   * The signing key: the newest not revoked. Keys are listed oldest first, and a rotation retires only
-   * keys older than the new one, so processes starting together (each generating a first key) still
-   * agree on one after a refresh, and never end up with every key retired.
+   * The newest key not revoked. Keys are listed oldest first, and a rotation retires only keys older than
+   * the new one, so processes starting together (each generating a first key) still agree on one after a
+   * refresh, and never end up with every key retired.
    */
   private active(): LoadedKey | undefined {
     return this.keys.filter((key) => key.revokedAt === null).at(-1);
   }
 
-  async sign(claims: AdmissionClaims): Promise<string> {
-    let key = this.active();
+  /**
+   * Signs with `current`, the record's signing key as read in the release transaction, never with this
+   * process's own idea of it: a process that missed a rotation with revocation would otherwise go on
+   * signing with the revoked key. A key new to this process is loaded from the row (no query: the caller
+   * holds a transaction, and SQLite has one connection), and all keys are reloaded after the release
+   * (refreshIfOutdated). A key revoked in the row or in this process's keys is refused.
+   */
+  async sign(current: SigningKeyRow, claims: AdmissionClaims): Promise<string> {
+    let key = this.keys.find((candidate) => candidate.kid === current.kid);
     if (key === undefined) {
-      await this.refresh(); // revoked elsewhere, or rotated by another process
-      key = this.active() ?? (await this.rotateAndGet());
+      key = await this.load(current);
+      this.keys = [...this.keys, key];
+      this.outdated = true;
+    } else if (key !== this.active()) {
+      this.outdated = true; // a newer key here than in the record, or the reverse: reconcile after
+    }
+    if (current.revoked_at !== null || key.revokedAt !== null) {
+      throw new Error(`refusing to sign with revoked admission key ${current.kid}`);
     }
     const issuedAt = Math.floor(claims.issuedAt / 1000);
     return new SignJWT({ app: claims.applicationId, seq: claims.seq })
@@ -141,7 +162,7 @@ export class AdmissionKeys {
       .setSubject(claims.visitorId)
       .setJti(claims.ticketId)
       .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
+      .setNotBefore(issuedAt - NOT_BEFORE_SKEW_SECONDS)
       .setExpirationTime(issuedAt + claims.ttlSeconds)
       .sign(key.privateKey);
   }
@@ -163,7 +184,12 @@ export class AdmissionKeys {
     const { payload } = await jwtVerify(
       token,
       async (header) => {
-        const key = this.keys.find((candidate) => candidate.kid === header.kid);
+        let key = this.keys.find((candidate) => candidate.kid === header.kid);
+        if (key === undefined) {
+          // Signed by a key rotated in elsewhere whose change event has not reached this process yet.
+          await this.reloadForUnknownKey();
+          key = this.keys.find((candidate) => candidate.kid === header.kid);
+        }
         if (key === undefined || !this.published(key, this.clock.now()))
           throw new Error("unknown signing key");
         return importJWK(key.publicJwk, ALG);
@@ -175,5 +201,17 @@ export class AdmissionKeys {
       throw new Error("admission token lacks its claims");
     }
     return { payload, queueId, visitorId: payload.sub, seq: payload.seq };
+  }
+
+  /** At most one reload a second, however many tokens (or forgeries) name keys this process lacks. */
+  private async reloadForUnknownKey(): Promise<void> {
+    if (this.reloading !== undefined) return this.reloading;
+    const now = this.clock.now();
+    if (now - this.lastUnknownKeyReload < UNKNOWN_KEY_RELOAD_MS) return;
+    this.lastUnknownKeyReload = now;
+    this.reloading = this.refresh().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
   }
 }

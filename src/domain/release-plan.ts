@@ -1,40 +1,45 @@
-import { type Allowance, advance, allowance, catchUpFor } from "./gcra.js";
+import { type Allowance, allowance, nextAllowedAt, type RateLimitState, recordRelease } from "./gcra.js";
 
 /**
  * Who may be released now, for one application. Each queue has its own rate; an application may add a
  * shared intake that all its queues draw from. Queues are served in priority order (higher first, ties in
  * the order given), each within its own rate, until the shared intake for this moment is used up. So under
- * a shared intake a higher-priority queue with visitors waiting is never starved by a lower one.
+ * a shared intake a higher-priority queue with visitors waiting is never starved by a lower one. Both the
+ * queues' rates and the shared intake follow gcra.ts: a schedule that makes up missed slots, within at most
+ * rate + 1 in any 60 s.
  */
 export interface QueueRateInput {
   queueId: string;
   perMinute: number;
   priority: number;
-  tatMs: number;
+  state: RateLimitState;
   waiting: number;
+  /** When the oldest visitor waiting in the record joined; undefined when none is. */
+  waitingSince: number | undefined;
 }
 
 export interface ApplicationRateInput {
   perMinute: number | null;
-  tatMs: number;
+  state: RateLimitState;
+}
+
+export interface SettledRates {
+  queues: Map<string, RateLimitState>;
+  /** Undefined when the application has no shared intake. */
+  application: RateLimitState | undefined;
 }
 
 export interface ReleasePlan {
   /** Releases per queue (only queues with at least one). */
   counts: Map<string, number>;
-  /** New TAT per queue and for the application (undefined when it has no shared intake). */
-  queueTats: Map<string, number>;
-  applicationTat: number | undefined;
   /** Earliest time a queue that still has visitors waiting could release again; undefined when none wait. */
   nextDueAt: number | undefined;
   /**
    * The rate state after releasing `actual` (which may be fewer than planned: the waiting counts the plan
-   * used can run ahead of the record). Slots are charged only for visitors really released.
+   * used can run ahead of the record). Slots are charged, and releases recorded, only for visitors really
+   * released.
    */
-  settle(actual: ReadonlyMap<string, number>): {
-    queueTats: Map<string, number>;
-    applicationTat: number | undefined;
-  };
+  settle(actual: ReadonlyMap<string, number>): SettledRates;
 }
 
 export const MIN_TICK_MS = 10;
@@ -44,49 +49,56 @@ export function planRelease(
   queues: readonly QueueRateInput[],
   now: number,
 ): ReleasePlan {
+  let oldest: number | undefined;
+  for (const queue of queues) {
+    if (queue.waitingSince !== undefined) oldest = Math.min(oldest ?? queue.waitingSince, queue.waitingSince);
+  }
   const shared =
     application.perMinute === null
       ? undefined
-      : allowance(
-          application.tatMs,
-          application.perMinute,
-          now,
-          catchUpFor(application.perMinute, MIN_TICK_MS),
-        );
+      : allowance(application.state, application.perMinute, now, oldest);
   let sharedLeft = shared?.due ?? Number.POSITIVE_INFINITY;
   const counts = new Map<string, number>();
-  const queueTats = new Map<string, number>();
   const ordered = [...queues].sort((a, b) => b.priority - a.priority);
-  let total = 0;
   const allowances = new Map<string, Allowance>();
   for (const queue of ordered) {
-    const own = allowance(queue.tatMs, queue.perMinute, now, catchUpFor(queue.perMinute, MIN_TICK_MS));
+    const own = allowance(queue.state, queue.perMinute, now, queue.waitingSince);
     allowances.set(queue.queueId, own);
     const count = Math.max(0, Math.min(own.due, queue.waiting, sharedLeft));
     sharedLeft -= count;
-    total += count;
     if (count > 0) counts.set(queue.queueId, count);
-    queueTats.set(queue.queueId, advance(own, count));
   }
-  const applicationTat = shared === undefined ? undefined : advance(shared, total);
-  const settle = (actual: ReadonlyMap<string, number>) => {
-    const settled = new Map<string, number>();
+
+  const settle = (actual: ReadonlyMap<string, number>): SettledRates => {
+    const settled = new Map<string, RateLimitState>();
     let released = 0;
-    for (const [queueId, own] of allowances) {
-      const count = actual.get(queueId) ?? 0;
+    for (const queue of ordered) {
+      const own = allowances.get(queue.queueId);
+      if (own === undefined) continue;
+      const count = actual.get(queue.queueId) ?? 0;
       released += count;
-      settled.set(queueId, advance(own, count));
+      settled.set(queue.queueId, recordRelease(queue.state, own, count, now));
     }
     return {
-      queueTats: settled,
-      applicationTat: shared === undefined ? undefined : advance(shared, released),
+      queues: settled,
+      application: shared === undefined ? undefined : recordRelease(application.state, shared, released, now),
     };
   };
+
+  const planned = settle(counts);
+  const sameAsPlanned = (actual: ReadonlyMap<string, number>) =>
+    actual.size === counts.size && [...counts].every(([id, count]) => actual.get(id) === count);
+  const applicationNext =
+    planned.application === undefined || application.perMinute === null
+      ? now
+      : nextAllowedAt(planned.application, application.perMinute, now);
   let nextDueAt: number | undefined;
   for (const queue of ordered) {
     if (queue.waiting - (counts.get(queue.queueId) ?? 0) <= 0) continue;
-    const due = Math.max(queueTats.get(queue.queueId) ?? now, applicationTat ?? now, now + MIN_TICK_MS);
+    const state = planned.queues.get(queue.queueId);
+    if (state === undefined) continue;
+    const due = Math.max(nextAllowedAt(state, queue.perMinute, now), applicationNext, now + MIN_TICK_MS);
     nextDueAt = nextDueAt === undefined ? due : Math.min(nextDueAt, due);
   }
-  return { counts, queueTats, applicationTat, nextDueAt, settle };
+  return { counts, nextDueAt, settle: (actual) => (sameAsPlanned(actual) ? planned : settle(actual)) };
 }

@@ -78,10 +78,14 @@ export interface TicketsTable {
   access_token: string | null;
 }
 
-/** GCRA state of a queue's or an application's release rate: the theoretical time of the next release. */
+/**
+ * Release rate state of a queue or an application: the theoretical time of the next release (GCRA) and,
+ * as JSON, the record of its recent releases (domain/gcra.ts; null: none kept yet).
+ */
 export interface RateStateTable {
   subject_id: string;
   tat_ms: number;
+  release_window: string | null;
   meter_released: number;
   meter_busy_ms: number;
   meter_at: number | null;

@@ -1,3 +1,4 @@
+import type { RateLimitState } from "../domain/gcra.js";
 import type {
   CallbackErrorsTable,
   CallbackOutboxTable,
@@ -222,9 +223,11 @@ export interface OutboxDraft {
   status: "pending" | "simulated";
 }
 
-/** Stored release state of a queue or an application: GCRA TAT and the measured-rate meter. */
-export interface RateState {
-  tatMs: number;
+/**
+ * Stored release state of a queue or an application: the rate's schedule and recent releases
+ * (domain/gcra.ts), and the measured-rate meter.
+ */
+export interface RateState extends RateLimitState {
   meter: { released: number; busyMs: number; at: number | undefined };
 }
 
@@ -232,10 +235,16 @@ export interface ReleaseRequest {
   applicationId: string;
   queueIds: readonly string[];
   now: number;
-  /** Given the stored rate state (by queue or application id), how many to release from each queue. */
-  plan(states: ReadonlyMap<string, RateState>): ReleasePlanLike;
-  /** Signs the admission token and drafts the callback for one ticket about to be released. */
-  admit(ticket: Ticket): Promise<{ accessToken: string; outbox: OutboxDraft }>;
+  /**
+   * Given the stored rate state (by queue or application id) and when each queue's oldest waiting visitor
+   * joined (queues with nobody waiting in the record are absent), how many to release from each queue.
+   */
+  plan(states: ReadonlyMap<string, RateState>, waitingSince: ReadonlyMap<string, number>): ReleasePlanLike;
+  /**
+   * Signs the admission token with `key` (the record's current signing key, read in the release
+   * transaction) and drafts the callback, for one ticket about to be released.
+   */
+  admit(ticket: Ticket, key: SigningKeyRow): Promise<{ accessToken: string; outbox: OutboxDraft }>;
 }
 
 export interface ReleasePlanLike {
@@ -256,9 +265,10 @@ export interface ReleaseResult {
 export interface ReleaseRepository {
   /**
    * One atomic release for one application: lock its rate state (another worker holding it means
-   * "busy": undefined is returned), plan, pick the oldest waiting tickets of each queue, mark them
-   * released with their admission tokens, write their callbacks to the outbox and the new rate state,
-   * and commit all of it together.
+   * "busy": undefined is returned), plan, pick the oldest waiting tickets of each queue, read the current
+   * signing key (newest not revoked; PostgreSQL holds it FOR SHARE, so a revocation waits for this commit),
+   * mark the tickets released with admission tokens signed by that key, write their callbacks to the outbox
+   * and the new rate state, and commit all of it together.
    */
   releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined>;
 }

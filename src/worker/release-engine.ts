@@ -3,12 +3,13 @@ import type { Logger } from "pino";
 import type { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
 import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../domain/estimate.js";
+import { freshRateState } from "../domain/gcra.js";
 import { planRelease } from "../domain/release-plan.js";
 import { iso } from "../domain/time.js";
 import { settleWaitingEntries } from "../index/settle.js";
 import type { QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { ActiveQueue, RateState, Store, Ticket } from "../store/types.js";
+import type { ActiveQueue, RateState, SigningKeyRow, Store, Ticket } from "../store/types.js";
 
 export interface EngineDeps {
   store: Store;
@@ -118,49 +119,56 @@ export class ReleaseEngine {
       applicationId,
       queueIds: queues.map((queue) => queue.id),
       now,
-      plan: (states) => {
-        const stateOf = (id: string): RateState => states.get(id) ?? { tatMs: 0, meter: emptyMeter() };
+      plan: (states, waitingSince) => {
+        const stateOf = (id: string): RateState =>
+          states.get(id) ?? { ...freshRateState(), meter: emptyMeter() };
         const plan = planRelease(
-          { perMinute: applicationRate, tatMs: stateOf(applicationId).tatMs },
+          { perMinute: applicationRate, state: stateOf(applicationId) },
           queues.map((queue) => ({
             queueId: queue.id,
             perMinute: queue.max_users_per_minute,
             priority: queue.priority,
-            tatMs: stateOf(queue.id).tatMs,
+            state: stateOf(queue.id),
             waiting: waiting.get(queue.id) ?? 0,
+            waitingSince: waitingSince.get(queue.id),
           })),
           now,
         );
         nextDueAt = plan.nextDueAt;
         const settle = (actual: ReadonlyMap<string, number>) => {
-          const { queueTats, applicationTat } = plan.settle(actual);
+          const settled = plan.settle(actual);
           const next = new Map<string, RateState>();
           for (const queue of queues) {
-            const previous = stateOf(queue.id).meter;
-            const gap = previous.at === undefined ? 0 : now - previous.at;
+            const previous = stateOf(queue.id);
+            const gap = previous.meter.at === undefined ? 0 : now - previous.meter.at;
             const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
             next.set(queue.id, {
-              tatMs: queueTats.get(queue.id) ?? stateOf(queue.id).tatMs,
-              meter: recordReleases(previous, now, actual.get(queue.id) ?? 0, busy),
+              ...(settled.queues.get(queue.id) ?? previous),
+              meter: recordReleases(previous.meter, now, actual.get(queue.id) ?? 0, busy),
             });
           }
-          if (applicationTat !== undefined) {
-            next.set(applicationId, { tatMs: applicationTat, meter: stateOf(applicationId).meter });
+          if (settled.application !== undefined) {
+            next.set(applicationId, { ...settled.application, meter: stateOf(applicationId).meter });
           }
           return next;
         };
         return { counts: plan.counts, states: settle };
       },
-      admit: (ticket) => this.admit(ticket, applicationId, now),
+      admit: (ticket, key) => this.admit(ticket, key, applicationId, now),
     });
     if (result === undefined) return now + 50; // another worker holds this application right now
     await this.afterRelease(queues, result.released, result.states, now);
+    // The record's signing key was new to this process (rotated elsewhere, the change event missed): reload
+    // the keys now, outside the transaction, so this process also stops honouring any key revoked with it.
+    await this.deps.admission.refreshIfOutdated().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, "could not reload signing keys");
+    });
     return nextDueAt;
   }
 
-  private async admit(ticket: Ticket, applicationId: string, now: number) {
+  private async admit(ticket: Ticket, key: SigningKeyRow, applicationId: string, now: number) {
     const queue = this.queues.get(ticket.queue_id);
-    const accessToken = await this.deps.admission.sign({
+    const accessToken = await this.deps.admission.sign(key, {
       queueId: ticket.queue_id,
       applicationId,
       visitorId: ticket.visitor_id,

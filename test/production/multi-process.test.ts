@@ -117,17 +117,24 @@ describe("2 API processes and 3 workers", () => {
       [site.queueId],
     );
     const times = released.rows.map((row) => Number(row.ms));
-    const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
+    const front = await db.query<{ ms: number }>(
+      "select extract(epoch from joined_at) * 1000 as ms from tickets where queue_id = $1 order by seq limit 1",
+      [site.queueId],
+    );
+    // The schedule starts when the first visitor joined (or at the first release, if a process stamped that
+    // join a few ms ahead of the worker's clock); slots before were idle and are never made up.
+    const start = Math.min(Number(front.rows[0]?.ms), times[0] ?? Number.POSITIVE_INFINITY);
+    const last = times.at(-1) ?? start;
+    const slots = Math.floor((last - start) / 50) + 1;
     expect(times.length).toBeGreaterThan(200);
-    // The GCRA bound for any window of L ms: floor(L / 50) + 1 (three workers share one rate, not three).
-    for (const windowMs of [1_000, 5_000, 10_000]) {
-      expect(maxInWindow(times, windowMs)).toBeLessThanOrEqual(windowMs / 50 + 1);
-    }
-    // Close to the rate over the run: real clocks and a CPU shared with the whole test suite can make a
-    // worker late by more than an interval, which loses a slot (never adds one); the exact 1% over ten
-    // minutes is shown with a controlled clock in test/waiting-room/release.test.ts.
-    expect(times.length - 1).toBeGreaterThanOrEqual((span / 50) * 0.95);
-    expect(times.length - 1).toBeLessThanOrEqual(span / 50 + 1);
+    // Three workers share one rate, not three: never ahead of the schedule (one every 50 ms from the start)
+    // at any moment. For a run under a minute the 60 s contract itself only caps the whole at rate + 1.
+    expect(times.every((time, i) => i + 1 <= Math.floor((time - start) / 50) + 1)).toBe(true);
+    expect(maxInWindow(times, 60_000)).toBeLessThanOrEqual(rate + 1);
+    // And never behind it for good: a worker that woke late (real clocks, a CPU shared with other test runs)
+    // released what it missed at its next round, so the last release brought the count to every slot since
+    // the start, exactly (within a minute the 60 s window has room for all of them).
+    expect(times.length, `released ${times.length} of ${slots} slots`).toBe(slots);
 
     // No visitor released twice: one outbox event per released ticket, and releases are FIFO.
     const outbox = await db.query<{ ticket_id: string; n: string }>(

@@ -97,6 +97,7 @@ describe("exact positions (property, against a reference model)", () => {
               .select("visitor_id")
               .where("queue_id", "=", site.queueId)
               .where("status", "=", "released")
+              .orderBy("seq") // a round may release several at once (a late round makes up what it missed)
               .execute();
             const newly = released
               .map((row) => row.visitor_id)

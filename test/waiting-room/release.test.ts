@@ -1,5 +1,7 @@
-import { createLocalJWKSet, jwtVerify } from "jose";
+import { randomUUID } from "node:crypto";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdmissionKeys } from "../../src/domain/admission.js";
 import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
 
 let h: Harness;
@@ -63,10 +65,18 @@ describe("release", () => {
     expect(payload).toMatchObject({ sub: "fifo-0", aud: site.queueId, iss: "anteroom-test" });
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(payload.exp).toBe((payload.iat ?? 0) + 900);
-    expect(payload.nbf).toBe(payload.iat);
+    // Valid from 30 s before it was issued, so a site whose clock is a little behind accepts it at once.
+    expect(payload.nbf).toBe((payload.iat ?? 0) - 30);
+    await expect(
+      jwtVerify(accessToken, createLocalJWKSet(jwks), {
+        issuer: "anteroom-test",
+        audience: site.queueId,
+        currentDate: new Date(h.clock.now() - 20_000),
+      }),
+    ).resolves.toBeDefined();
   });
 
-  it("keeps the configured rate: never more than rate + 1 in any 60 s, within 1% over 10 minutes", async () => {
+  it("keeps the configured rate with a worker that wakes late or stalls: never more than rate + 1 in any 60 s, within 1% over 10 minutes", async () => {
     // A harness of its own, so other tests' queues do not add work to each of the ~4000 ticks.
     const outer = h;
     h = await startHarness();
@@ -84,11 +94,20 @@ describe("release", () => {
     await joinMany(site.apiKey, site.queueId, "rate", rate * 10 + 60);
     const start = h.clock.now();
     let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    let stalls = 0;
     while (h.clock.now() < start + 600_000) {
       await h.room.engine.releaseDue();
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      h.clock.advance(20 + Math.floor((seed / 2147483648) * 230)); // ticks 20-250 ms apart, like the loop's
+      // Ticks 20-250 ms apart, like the loop's, and now and then a worker stalled for 1-3 s.
+      const stalled = random() < 0.005;
+      if (stalled) stalls++;
+      h.clock.advance(stalled ? 1_000 + Math.floor(random() * 2_000) : 20 + Math.floor(random() * 230));
     }
+    await h.room.engine.releaseDue(); // the last stall made up
+    expect(stalls).toBeGreaterThan(5);
     const times = (await releasedIn(site.queueId)).map((row) => Date.parse(row.released_at ?? ""));
     let worst = 0;
     for (let lo = 0, hi = 0; hi < times.length; hi++) {
@@ -98,6 +117,36 @@ describe("release", () => {
     expect(worst).toBeLessThanOrEqual(rate + 1);
     expect(Math.abs(times.length - rate * 10)).toBeLessThanOrEqual(rate * 10 * 0.01);
   }
+
+  it("makes up at once the releases a stalled worker missed, but gives a queue that was idle no burst", async () => {
+    const site = await createSite(h, { max_users_per_minute: 120 });
+    await joinMany(site.apiKey, site.queueId, "stall", 40);
+    await h.room.engine.releaseDue();
+    h.clock.advance(500);
+    await h.room.engine.releaseDue();
+    expect(await releasedIn(site.queueId)).toHaveLength(2);
+    // The worker wakes 5 s late: the ten slots since are released together.
+    h.clock.advance(5_000);
+    await h.room.engine.releaseDue();
+    const afterStall = await releasedIn(site.queueId);
+    expect(afterStall).toHaveLength(12);
+    expect(afterStall.filter((row) => row.released_at === afterStall.at(-1)?.released_at)).toHaveLength(10);
+
+    // Drain the queue, leave it idle for 30 s, then a crowd arrives: one at a time, at the rate.
+    for (let i = 0; i < 60 && (await releasedIn(site.queueId)).length < 40; i++) {
+      h.clock.advance(500);
+      await h.room.engine.releaseDue();
+    }
+    expect(await releasedIn(site.queueId)).toHaveLength(40);
+    h.clock.advance(30_000);
+    await h.room.engine.releaseDue();
+    await joinMany(site.apiKey, site.queueId, "crowd", 20);
+    await h.room.engine.releaseDue();
+    expect(await releasedIn(site.queueId)).toHaveLength(41);
+    h.clock.advance(500);
+    await h.room.engine.releaseDue();
+    expect(await releasedIn(site.queueId)).toHaveLength(42);
+  });
 
   it("estimates the wait from the measured rate, not only the configured one", async () => {
     // The queue allows 120 a minute, but its application's shared intake lets only 30 a minute through.
@@ -175,6 +224,79 @@ describe("priority and shared application intake", () => {
     expect((await releasedIn(site.queueId)).length).toBeLessThanOrEqual(61);
     expect((await releasedIn(otherId)).length).toBeGreaterThanOrEqual(30);
     expect((await releasedIn(otherId)).length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe("signing keys across processes", () => {
+  const jwksKids = async () =>
+    (await h.app.inject({ method: "GET", url: "/.well-known/jwks.json" }))
+      .json<{ keys: { kid: string }[] }>()
+      .keys.map((key) => key.kid);
+
+  it("signs with the record's current key when another process revoked the previous one unheard", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    const oldKids = await jwksKids();
+    // Another process over the same record rotates with revocation; this one hears no change event.
+    const other = new AdmissionKeys(h.store.signingKeys, h.keys.atRest, h.clock, "anteroom-test");
+    await other.init();
+    const kid = await other.rotate({ revoke: true });
+    await join(h, site.apiKey, site.queueId, "after-revocation");
+    await h.room.engine.releaseDue();
+    const accessToken = (await h.store.tickets.findBySeq(site.queueId, 1))?.access_token ?? "";
+    expect(decodeProtectedHeader(accessToken).kid).toBe(kid);
+    expect(oldKids).not.toContain(kid);
+    // Having met the new key in the record, this process reloaded its keys: the revoked ones are gone.
+    expect(await jwksKids()).toEqual([kid]);
+    const check = await h.app.inject({
+      method: "POST",
+      url: "/admissions/check",
+      headers: { "x-api-key": site.apiKey },
+      payload: { access_token: accessToken },
+    });
+    expect(check.statusCode).toBe(200);
+  });
+
+  it("a revocation waits for a release in progress, so no token is committed under a revoked key", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 });
+    await join(h, site.apiKey, site.queueId, "in-flight");
+    const other = new AdmissionKeys(h.store.signingKeys, h.keys.atRest, h.clock, "anteroom-test");
+    await other.init();
+    let signedWith: string | undefined;
+    let entered: () => void = () => {};
+    const signing = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let leave: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      leave = resolve;
+    });
+    const release = h.store.releases.releaseApplication({
+      applicationId: site.appId,
+      queueIds: [site.queueId],
+      now: h.clock.now(),
+      plan: () => ({ counts: new Map([[site.queueId, 1]]), states: () => new Map() }),
+      admit: async (_ticket, key) => {
+        signedWith = key.kid;
+        entered();
+        await gate;
+        return {
+          accessToken: `signed-by-${key.kid}`,
+          outbox: { id: randomUUID(), payload: "{}", status: "simulated" },
+        };
+      },
+    });
+    await Promise.race([signing, release]);
+    let revoked = false;
+    const revocation = other.rotate({ revoke: true }).then(() => {
+      revoked = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(revoked).toBe(false);
+    leave();
+    expect((await release)?.released).toHaveLength(1);
+    await revocation;
+    const keys = await h.store.signingKeys.list();
+    expect(keys.find((key) => key.kid === signedWith)?.revoked_at).not.toBeNull();
   });
 });
 

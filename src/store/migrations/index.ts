@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../types.js";
 import { initial } from "./001-initial.js";
 import { waitingRoom } from "./002-waiting-room.js";
+import { releaseWindow } from "./003-release-window.js";
 import { joinLimit } from "./004-join-limit.js";
 import { callbackClaim } from "./005-callback-claim.js";
 
@@ -25,6 +26,7 @@ export type MigrationFactory = (types: ColumnTypes, dialect: Dialect) => Migrati
 const MIGRATIONS: Record<string, MigrationFactory> = {
   "001-initial": initial,
   "002-waiting-room": waitingRoom,
+  "003-release-window": releaseWindow,
   "004-join-limit": joinLimit,
   "005-callback-claim": callbackClaim,
 };
