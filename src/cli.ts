@@ -6,6 +6,7 @@ import { AppError } from "./domain/errors.js";
 import { ensureUser } from "./domain/users.js";
 import { createLogger } from "./observability/logger.js";
 import { runWorker } from "./production/worker.js";
+import { resealSecrets } from "./start/reseal.js";
 import { openRuntime } from "./start/runtime.js";
 import { serve } from "./start/server.js";
 import type { Role } from "./store/types.js";
@@ -16,6 +17,8 @@ commands:
   serve                      run the HTTP API (embedded mode also runs the release worker in-process)
   worker                     production mode: release, expiry, callbacks, index upkeep (any number of them)
   migrate                    apply pending database migrations and exit
+  reseal                     re-encrypt stored secrets under SECRET_KEY (SECRET_KEY rotation, with
+                             SECRET_KEY_PREVIOUS set; see docs/operations.md)
   admin create-user --email <email> --role <admin|operator|viewer> (--password <pw> | --password-stdin)
                              create a user (idempotent by email)
 
@@ -64,6 +67,25 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
+async function reseal(config: Config): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, logger, { migrate: config.database.kind === "sqlite" });
+  try {
+    const report = await resealSecrets(runtime.store, runtime.keys);
+    process.stdout.write(
+      `resealed ${report.resealed}, already under SECRET_KEY ${report.current}` +
+        (report.unreadable.length === 0 ? "\n" : `, unreadable ${report.unreadable.length}:\n`),
+    );
+    for (const name of report.unreadable) process.stdout.write(`  ${name}\n`);
+    if (report.unreadable.length > 0 && config.previousSecretKey === undefined) {
+      process.stderr.write("anteroom: set SECRET_KEY_PREVIOUS to the key these were sealed with\n");
+    }
+    return report.unreadable.length === 0 ? 0 : 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
 export async function main(
   argv: string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -83,6 +105,7 @@ export async function main(
       await runWorker(config);
       return -1; // keeps running until a signal
     }
+    if (command === "reseal") return await reseal(config);
     if (command === "migrate") {
       await migrate(config);
       return 0;

@@ -64,12 +64,25 @@ export class AdmissionKeys {
   private lastUnknownKeyReload = Number.NEGATIVE_INFINITY;
   private reloading: Promise<void> | undefined;
 
+  /** Seals new private keys; the first of `atRestKeys`. */
+  private readonly atRestKey: Buffer;
+  private readonly atRestKeys: readonly Buffer[];
+
+  /**
+   * `atRest`: the key that seals private keys, or the keys that open them with the sealing one first
+   * (during a SECRET_KEY rotation the previous key still opens what it sealed).
+   */
   constructor(
     private readonly repository: SigningKeyRepository,
-    private readonly atRestKey: Buffer,
+    atRest: Buffer | readonly Buffer[],
     private readonly clock: Clock,
     readonly issuer: string,
-  ) {}
+  ) {
+    this.atRestKeys = Buffer.isBuffer(atRest) ? [atRest] : atRest;
+    const [sealing] = this.atRestKeys;
+    if (sealing === undefined) throw new Error("AdmissionKeys needs a key to seal private keys with");
+    this.atRestKey = sealing;
+  }
 
   /** Loads the keys, generating the first one if there is none. */
   async init(): Promise<void> {
@@ -93,7 +106,10 @@ export class AdmissionKeys {
     return {
       kid: row.kid,
       publicJwk: JSON.parse(row.public_jwk) as JWK,
-      privateKey: await importJWK(JSON.parse(decryptAtRest(this.atRestKey, row.private_jwk_enc)) as JWK, ALG),
+      privateKey: await importJWK(
+        JSON.parse(decryptAtRest(this.atRestKeys, row.private_jwk_enc)) as JWK,
+        ALG,
+      ),
       createdAt: row.created_at,
       retiredAt: row.retired_at,
       revokedAt: row.revoked_at,

@@ -70,7 +70,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   const { store, clock, keys, logger } = options;
   const index = options.index ?? new MemoryQueueIndex();
   const metrics = options.metrics ?? new Metrics();
-  const admission = new AdmissionKeys(store.signingKeys, keys.atRest, clock, options.issuer);
+  const admission = new AdmissionKeys(store.signingKeys, keys.atRestReaders, clock, options.issuer);
   await admission.init();
   const tokens = new VisitorTokens(keys.visitorToken, keys.previous?.visitorToken);
   const directory = new VisitorDirectory(store, clock);

@@ -65,6 +65,24 @@ describe("anteroom CLI", () => {
     }
   });
 
+  it("reseals stored secrets under a new SECRET_KEY, and names what it cannot open", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const server = await startServer(["serve"], { DATA_DIR: dataDir, HOST: "127.0.0.1" }, port);
+    server.child.kill("SIGTERM");
+    await once(server.child, "exit"); // it left a signing key sealed under the generated secret
+    const generated = readFileSync(path.join(dataDir, "secret.key"), "utf8").trim();
+    const rotated = { DATA_DIR: dataDir, SECRET_KEY: "r".repeat(40), SECRET_KEY_PREVIOUS: generated };
+    const first = await runCli(["reseal"], rotated);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("resealed 1, already under SECRET_KEY 0");
+    expect((await runCli(["reseal"], rotated)).stdout).toContain("resealed 0, already under SECRET_KEY 1");
+    const wrong = await runCli(["reseal"], { DATA_DIR: dataDir, SECRET_KEY: "w".repeat(40) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain("unreadable 1");
+    expect(wrong.stderr).toContain("SECRET_KEY_PREVIOUS");
+  });
+
   it("migrates, and reports an up-to-date schema the second time", async () => {
     const env = { DATA_DIR: tempDir() };
     const first = await runCli(["migrate"], env);

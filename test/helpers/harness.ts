@@ -72,8 +72,11 @@ export interface Harness {
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
   login(email: string, role?: Role): Promise<{ authorization: string }>;
   userId(email: string): Promise<string>;
-  /** Stops everything and starts again over the same database file (a process restart). */
-  restart(): Promise<void>;
+  /**
+   * Stops everything and starts again over the same database file (a process restart), optionally with
+   * another SECRET_KEY (and SECRET_KEY_PREVIOUS), as a key rotation does.
+   */
+  restart(secrets?: { secretKey: string; previousSecretKey?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,7 +95,7 @@ export interface HarnessOptions {
   trustProxy?: false | number | string;
 }
 
-const SECRET = "test-secret-key-that-is-long-enough-0123456789";
+export const SECRET = "test-secret-key-that-is-long-enough-0123456789";
 
 /**
  * The record and hot index for one harness. Production: a PostgreSQL schema of its own and a Redis key
@@ -150,7 +153,7 @@ function embeddedBackend(dir: string): Backend {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
   const clock = new ManualClock(Date.now());
-  const keys = deriveKeys(SECRET);
+  let keys = deriveKeys(SECRET);
   const allowPrivateCallbacks = options.allowPrivateCallbacks ?? true;
   const backend = currentAdapter() === "production" ? await productionBackend() : embeddedBackend(dir);
   let closeIndex: () => Promise<void> = async () => {};
@@ -169,6 +172,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       store,
       clock,
       signingKey: keys.adminJwt,
+      previousSigningKey: keys.previous?.adminJwt,
       tokenTtlSeconds: 3600,
       throttle: options.throttle ?? new LoginThrottle(clock),
     });
@@ -232,12 +236,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (user === undefined) throw new Error(`no user ${email}`);
       return user.id;
     },
-    async restart() {
+    async restart(secrets) {
       await harness.app.close();
       await harness.room.close();
       await closeIndex();
       await harness.store.close();
-      Object.assign(harness, await build());
+      if (secrets !== undefined) {
+        keys = deriveKeys(secrets.secretKey, secrets.previousSecretKey);
+        tokens.clear();
+      }
+      Object.assign(harness, { ...(await build()), keys });
     },
     async close() {
       await harness.app.close();

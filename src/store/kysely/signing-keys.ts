@@ -13,6 +13,16 @@ export class KyselySigningKeyRepository implements SigningKeyRepository {
     await this.db.insertInto("signing_keys").values(row).execute();
   }
 
+  async reseal(kid: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("signing_keys")
+      .set({ private_jwk_enc: to })
+      .where("kid", "=", kid)
+      .where("private_jwk_enc", "=", from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async retireOlder(key: { kid: string; created_at: string }, now: string, revoke: boolean): Promise<void> {
     // Only keys listed before this one (created_at, then kid): two processes rotating at once each
     // retire the older key, never both each other's.
