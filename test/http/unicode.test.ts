@@ -84,3 +84,18 @@ describe("ill-formed Unicode (unpaired surrogates) in text fields", () => {
     expect(JSON.stringify(apps.json())).not.toContain("\ufffd");
   });
 });
+
+describe("deeply nested bodies", () => {
+  it("are answered with a 4xx, not a server error", async () => {
+    const site = await createSite(h);
+    const depth = 30_000;
+    const response = await h.app.inject({
+      method: "POST",
+      url: "/join",
+      headers: { "content-type": "application/json", "x-api-key": site.apiKey },
+      payload: `{"queue_id": "${site.queueId}", "visitor_id": "v", "extra": ${"[".repeat(depth)}${"]".repeat(depth)}}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "validation_failed" } });
+  });
+});
