@@ -4,8 +4,6 @@ import formbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
-import type { AdminDeps } from "./domain/applications.js";
-import type { AuthService } from "./domain/auth.js";
 import { DEFAULT_RATE_LIMITS, RateLimits } from "./domain/rate-limit.js";
 import { fastStatusHandler } from "./http/fast-status.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
@@ -19,12 +17,15 @@ import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
-import { healthRoutes, type ReadinessCheck } from "./http/routes/health.js";
+import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoute } from "./http/routes/metrics.js";
 import { queueRoutes } from "./http/routes/queues.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
 import { visitorRoutes } from "./http/routes/visitor.js";
+import type { ReadinessCheck } from "./observability/readiness.js";
+import type { AdminDeps } from "./services/applications.js";
+import type { AuthService } from "./services/auth.js";
 import type { WaitingRoom } from "./start/waiting-room.js";
 
 export interface AppDeps extends AdminDeps {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { clientKey } from "../net/ip.js";
+import { clientKey } from "./client-address.js";
 import type { Clock } from "./clock.js";
 
 /**

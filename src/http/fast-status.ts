@@ -5,7 +5,7 @@ import { errors } from "../domain/errors.js";
 import type { RateLimiter } from "../domain/rate-limit.js";
 import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { VisitorService } from "../visitor/visitor-service.js";
+import type { VisitorService } from "../services/visitors.js";
 import { EXPOSED_HEADERS } from "./plugins/cors.js";
 import { errorBody, toAppError } from "./plugins/errors.js";
 import { VisitorStatusSchema } from "./routes/visitor.js";

@@ -1,7 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
+import { dottedQuad, parseIpv6 } from "../domain/client-address.js";
 import { errors } from "../domain/errors.js";
-import { dottedQuad, ipv6Groups } from "./ip.js";
 
 /**
  * Callback URLs are fetched by the server, so an operator could aim them at the server's own network
@@ -51,7 +51,9 @@ for (const [net, prefix] of [
  * (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). Such an address is as public as that IPv4 address.
  */
 function embeddedIpv4(address: string): string | undefined {
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = ipv6Groups(address);
+  const groups = parseIpv6(address);
+  if (groups === undefined) return undefined;
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
   const zeroHead = g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
   if (g0 === 0 && zeroHead && g5 === 0xffff) return dottedQuad(g6, g7);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return dottedQuad(g6, g7);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureUser } from "../domain/users.js";
+import { ensureUser } from "../services/users.js";
 import { UniqueViolation } from "../store/types.js";
 import type { Runtime } from "./runtime.js";
 

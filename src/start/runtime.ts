@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { AuthService } from "../domain/auth.js";
 import { type Clock, systemClock } from "../domain/clock.js";
 import { type LoginAttemptStore, LoginThrottle } from "../domain/login-throttle.js";
 import { type DerivedKeys, deriveKeys } from "../domain/secrets.js";
+import { AuthService } from "../services/auth.js";
 import type { KyselyStore } from "../store/kysely/store.js";
 import { openStore } from "../store/open.js";
 import { resolveSecretKey } from "./secret.js";

@@ -1,25 +1,25 @@
 import type { Logger } from "pino";
-import { type CallbackSender, createCallbackSender } from "../callbacks/sender.js";
-import { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
 import { type ChangeEvents, LocalChangeEvents } from "../domain/events.js";
 import type { DerivedKeys } from "../domain/secrets.js";
 import { VisitorTokens } from "../domain/visitor-token.js";
 import { MemoryQueueIndex } from "../index/memory/memory-index.js";
-import { rebuildQueue } from "../index/rebuild.js";
 import type { QueueIndex } from "../index/types.js";
 import { Metrics } from "../observability/metrics.js";
+import { AdmissionKeys } from "../services/admission-keys.js";
+import { VisitorDirectory } from "../services/directory.js";
+import { JoinBatcher } from "../services/join-batcher.js";
+import { VisitorService } from "../services/visitors.js";
 import type { Store } from "../store/types.js";
-import { VisitorDirectory } from "../visitor/directory.js";
-import { JoinBatcher } from "../visitor/join-batcher.js";
-import { VisitorService } from "../visitor/visitor-service.js";
 import {
   type CallbackConcurrency,
   CallbackDispatcher,
   type RetryPolicy,
-} from "../worker/callback-dispatcher.js";
+} from "../worker/callbacks/dispatcher.js";
+import { type CallbackSender, createCallbackSender } from "../worker/callbacks/sender.js";
 import { type LoopIntervals, WorkerLoop } from "../worker/loop.js";
-import { ReleaseEngine } from "../worker/release-engine.js";
+import { ReleaseEngine } from "../worker/release/engine.js";
+import { rebuildQueue } from "../worker/upkeep/rebuild.js";
 
 export interface WaitingRoomOptions {
   store: Store;

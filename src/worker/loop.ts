@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
-import type { CallbackDispatcher } from "./callback-dispatcher.js";
-import type { ReleaseEngine } from "./release-engine.js";
+import type { CallbackDispatcher } from "./callbacks/dispatcher.js";
+import type { ReleaseEngine } from "./release/engine.js";
 
 export interface LoopIntervals {
   /** Longest sleep of the release task when nothing is due sooner. */

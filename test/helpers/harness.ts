@@ -7,7 +7,6 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
 import { type AppDeps, buildApp } from "../../src/app.js";
-import { AuthService } from "../../src/domain/auth.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { LoginThrottle } from "../../src/domain/login-throttle.js";
 import {
@@ -18,10 +17,11 @@ import {
   type SharedCounts,
 } from "../../src/domain/rate-limit.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
-import { ensureUser } from "../../src/domain/users.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
+import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
-import { RedisSharedCounts } from "../../src/production/shared-rate-counts.js";
+import { AuthService } from "../../src/services/auth.js";
+import { ensureUser } from "../../src/services/users.js";
 import {
   createWaitingRoom,
   type WaitingRoom,

@@ -9,7 +9,7 @@ import {
   LoginThrottle,
   MemoryLoginAttempts,
 } from "../../src/domain/login-throttle.js";
-import { RedisLoginAttempts, sharedLoginAttempts } from "../../src/production/login-attempts.js";
+import { RedisLoginAttempts, sharedLoginAttempts } from "../../src/index/redis/login-attempts.js";
 import { currentAdapter, type Harness, PASSWORD, startHarness } from "../helpers/harness.js";
 import { freePort } from "../helpers/process.js";
 import { redisForTests } from "../helpers/redis.js";

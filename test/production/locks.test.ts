@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisLocks, type TryLock, withLock } from "../../src/production/locks.js";
+import { redisLocks, type TryLock, withLock } from "../../src/index/redis/locks.js";
 import { redisForTests } from "../helpers/redis.js";
 
 /** Locks between workers, on a real Redis (production project only). */

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisLocks } from "../../src/index/redis/locks.js";
 import type { QueueIndex } from "../../src/index/types.js";
 import { Metrics } from "../../src/observability/metrics.js";
-import { redisLocks } from "../../src/production/locks.js";
-import { IndexMaintenance } from "../../src/production/maintenance.js";
+import { IndexMaintenance } from "../../src/worker/upkeep/maintenance.js";
 import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
 import { redisForTests } from "../helpers/redis.js";
 

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.js";
 import { RateLimiter } from "../../src/domain/rate-limit.js";
-import { RedisSharedCounts } from "../../src/production/shared-rate-counts.js";
+import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
 import { freePort } from "../helpers/process.js";
 import { redisForTests } from "../helpers/redis.js";

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdmissionKeys } from "../../src/domain/admission.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { deriveKeys } from "../../src/domain/secrets.js";
+import { AdmissionKeys } from "../../src/services/admission-keys.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 

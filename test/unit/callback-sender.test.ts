@@ -2,13 +2,13 @@ import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Resolver } from "../../src/net/address-policy.js";
 import {
   type CallbackSenderOptions,
   createCallbackSender,
   createPinnedLookup,
-} from "../../src/callbacks/sender.js";
-import { SIGNATURE_HEADER, signatureHeader, verifySignature } from "../../src/callbacks/signature.js";
-import type { Resolver } from "../../src/net/address-policy.js";
+} from "../../src/worker/callbacks/sender.js";
+import { SIGNATURE_HEADER, signatureHeader, verifySignature } from "../../src/worker/callbacks/signature.js";
 
 const SECRET = "whsec_test_0123456789";
 const BODY = JSON.stringify({ event: "visitor.released", visitor_id: "v_1" });

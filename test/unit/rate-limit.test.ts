@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
+import { clientKey } from "../../src/domain/client-address.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import {
   DEFAULT_RATE_LIMITS,
@@ -7,7 +8,6 @@ import {
   RateLimits,
   type SharedCounts,
 } from "../../src/domain/rate-limit.js";
-import { clientKey } from "../../src/net/ip.js";
 
 const START = Date.UTC(2026, 0, 1); // a window boundary for every window length used here
 

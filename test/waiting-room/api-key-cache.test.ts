@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VisitorDirectory } from "../../src/services/directory.js";
 import type { Store } from "../../src/store/types.js";
-import { VisitorDirectory } from "../../src/visitor/directory.js";
 import { createSite, type Harness, startHarness } from "../helpers/harness.js";
 
 let h: Harness;

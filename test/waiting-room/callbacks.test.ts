@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIGNATURE_HEADER, verifySignature } from "../../src/callbacks/signature.js";
+import { SIGNATURE_HEADER, verifySignature } from "../../src/worker/callbacks/signature.js";
 import { createSite, type Harness, join, startHarness } from "../helpers/harness.js";
 import { Receiver } from "../helpers/receiver.js";
 

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JoinBatcher } from "../../src/visitor/join-batcher.js";
+import { JoinBatcher } from "../../src/services/join-batcher.js";
 import { createSite, type Harness, startHarness } from "../helpers/harness.js";
 
 let h: Harness;

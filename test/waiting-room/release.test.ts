@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdmissionKeys } from "../../src/domain/admission.js";
+import { AdmissionKeys } from "../../src/services/admission-keys.js";
 import { createSite, type Harness, type JoinBody, join, startHarness, status } from "../helpers/harness.js";
 
 let h: Harness;

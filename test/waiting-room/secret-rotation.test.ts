@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIGNATURE_HEADER, verifySignature } from "../../src/callbacks/signature.js";
 import { deriveKeys } from "../../src/domain/secrets.js";
 import { resealSecrets } from "../../src/start/reseal.js";
+import { SIGNATURE_HEADER, verifySignature } from "../../src/worker/callbacks/signature.js";
 import { createSite, type Harness, join, PASSWORD, SECRET, startHarness } from "../helpers/harness.js";
 import { Receiver } from "../helpers/receiver.js";
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import type { AdminDeps } from "../../domain/applications.js";
-import type { AuthService } from "../../domain/auth.js";
-import { TenantScope } from "../../domain/scope.js";
+import type { AdminDeps } from "../../services/applications.js";
+import type { AuthService } from "../../services/auth.js";
+import { TenantScope } from "../../services/scope.js";
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -2,9 +2,9 @@ import type { IncomingMessage } from "node:http";
 import proxyAddr from "@fastify/proxy-addr";
 import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { Counter, type Registry } from "prom-client";
+import { clientKey } from "../../domain/client-address.js";
 import { type AppError, errors } from "../../domain/errors.js";
 import type { RateLimiter, RateLimits, RateRuleName } from "../../domain/rate-limit.js";
-import { clientKey } from "../../net/ip.js";
 import { errorResponses } from "../schemas.js";
 
 /** TRUST_PROXY as proxy-addr's trust function: what Fastify is given, and what the fast path uses too. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import type { AdmissionKeys } from "../../domain/admission.js";
-import type { VisitorService } from "../../visitor/visitor-service.js";
+import type { AdmissionKeys } from "../../services/admission-keys.js";
+import type { VisitorService } from "../../services/visitors.js";
 import type { RequestLimits } from "../plugins/rate-limit.js";
 import { errorResponses } from "../schemas.js";
 import { apiKeySecurity, authenticateApiKey, keyApplicationOf } from "./visitor.js";

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { type AuthService, MAX_PASSWORD_LENGTH, OAuthError } from "../../domain/auth.js";
 import { MAX_EMAIL_LENGTH } from "../../domain/email.js";
+import { type AuthService, MAX_PASSWORD_LENGTH, OAuthError } from "../../services/auth.js";
 
 const TokenResponse = Type.Object({
   access_token: Type.String(),

@@ -1,10 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<void>;
-}
+import type { ReadinessCheck } from "../../observability/readiness.js";
 
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal("ready"), Type.Literal("unavailable")]),

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import type { AdmissionKeys } from "../../domain/admission.js";
 import type { ChangeEvents } from "../../domain/events.js";
+import type { AdmissionKeys } from "../../services/admission-keys.js";
 import { errorResponses } from "../schemas.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { MAX_PASSWORD_LENGTH } from "../../domain/auth.js";
 import { MAX_EMAIL_LENGTH } from "../../domain/email.js";
+import { MAX_PASSWORD_LENGTH } from "../../services/auth.js";
 import { errorResponses, IdParams, Instant, PageOf, PageQuery, Uuid } from "../schemas.js";
 
 const Role = Type.Union([Type.Literal("admin"), Type.Literal("operator"), Type.Literal("viewer")]);

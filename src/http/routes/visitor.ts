@@ -3,8 +3,8 @@ import type { FastifyError, FastifyRequest, HookHandlerDoneFunction } from "fast
 import { Type } from "typebox";
 import { errors } from "../../domain/errors.js";
 import type { VisitorTicketRef } from "../../domain/visitor-token.js";
-import type { KeyApplication } from "../../visitor/directory.js";
-import type { VisitorService } from "../../visitor/visitor-service.js";
+import type { KeyApplication } from "../../services/directory.js";
+import type { VisitorService } from "../../services/visitors.js";
 import type { RequestLimits } from "../plugins/rate-limit.js";
 import { errorResponses, Uuid } from "../schemas.js";
 

@@ -1,11 +1,11 @@
 import { hash, verify } from "@node-rs/argon2";
 import { jwtVerify, SignJWT } from "jose";
+import type { Actor } from "../domain/access.js";
+import type { Clock } from "../domain/clock.js";
+import { isEmail, MAX_EMAIL_LENGTH } from "../domain/email.js";
+import { errors } from "../domain/errors.js";
+import type { LoginThrottle } from "../domain/login-throttle.js";
 import type { Store } from "../store/types.js";
-import type { Actor } from "./access.js";
-import type { Clock } from "./clock.js";
-import { isEmail, MAX_EMAIL_LENGTH } from "./email.js";
-import { errors } from "./errors.js";
-import type { LoginThrottle } from "./login-throttle.js";
 
 const ISSUER = "anteroom";
 const AUDIENCE = "anteroom-admin";

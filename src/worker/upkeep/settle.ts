@@ -1,5 +1,5 @@
-import type { Store, Ticket } from "../store/types.js";
-import type { QueueIndex, ReleasedEntry } from "./types.js";
+import type { QueueIndex, ReleasedEntry } from "../../index/types.js";
+import type { Store, Ticket } from "../../store/types.js";
 
 /** A released ticket as the index holds it. */
 export function releasedEntry(ticket: Ticket, now: number): ReleasedEntry {

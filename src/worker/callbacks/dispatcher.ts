@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
-import type { CallbackSender, DeliveryResult } from "../callbacks/sender.js";
-import { SIGNATURE_HEADER, signatureHeader } from "../callbacks/signature.js";
-import { retryDelayMs } from "../domain/backoff.js";
-import type { Clock } from "../domain/clock.js";
-import { decryptAtRest } from "../domain/secrets.js";
-import { iso } from "../domain/time.js";
-import type { Metrics } from "../observability/metrics.js";
-import type { OutboxEntry, Store } from "../store/types.js";
+import { retryDelayMs } from "../../domain/backoff.js";
+import type { Clock } from "../../domain/clock.js";
+import { decryptAtRest } from "../../domain/secrets.js";
+import { iso } from "../../domain/time.js";
+import type { Metrics } from "../../observability/metrics.js";
+import type { OutboxEntry, Store } from "../../store/types.js";
+import type { CallbackSender, DeliveryResult } from "./sender.js";
+import { SIGNATURE_HEADER, signatureHeader } from "./signature.js";
 
 export interface RetryPolicy {
   maxAttempts: number;

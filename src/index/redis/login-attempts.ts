@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Clock } from "../domain/clock.js";
-import { type Counted, type LoginAttemptStore, MemoryLoginAttempts } from "../domain/login-throttle.js";
+import type { Clock } from "../../domain/clock.js";
+import { type Counted, type LoginAttemptStore, MemoryLoginAttempts } from "../../domain/login-throttle.js";
 
 /**
  * Login counters in Redis, so that N API processes allow the same number of guesses as one. Each counter is

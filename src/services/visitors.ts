@@ -1,5 +1,4 @@
 import type { Logger } from "pino";
-import type { AdmissionKeys } from "../domain/admission.js";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
 import { iso } from "../domain/time.js";
@@ -15,6 +14,7 @@ import type { VisitorTicketRef, VisitorTokens } from "../domain/visitor-token.js
 import type { IndexedTicket, QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, Store, Ticket } from "../store/types.js";
+import type { AdmissionKeys } from "./admission-keys.js";
 import type { KeyApplication, VisitorDirectory } from "./directory.js";
 import type { JoinBatcher } from "./join-batcher.js";
 

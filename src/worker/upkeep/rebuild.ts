@@ -1,6 +1,6 @@
-import type { Store } from "../store/types.js";
+import type { QueueIndex } from "../../index/types.js";
+import type { Store } from "../../store/types.js";
 import { releasedEntry } from "./settle.js";
-import type { QueueIndex } from "./types.js";
 
 const PAGE = 10_000;
 

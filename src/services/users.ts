@@ -1,11 +1,11 @@
+import type { Access } from "../domain/access.js";
+import { isEmail } from "../domain/email.js";
+import { errors } from "../domain/errors.js";
+import { iso } from "../domain/time.js";
 import type { Page, PageRequest, Role, User, UserPatch } from "../store/types.js";
 import { UniqueViolation } from "../store/types.js";
-import type { Access } from "./access.js";
 import type { AdminDeps } from "./applications.js";
 import { hashPassword, MIN_PASSWORD_LENGTH } from "./auth.js";
-import { isEmail } from "./email.js";
-import { errors } from "./errors.js";
-import { iso } from "./time.js";
 
 export interface UserInput {
   email: string;

@@ -1,13 +1,13 @@
 import type { Logger } from "pino";
 import { Counter, Histogram } from "prom-client";
-import type { Clock } from "../domain/clock.js";
-import { rebuildQueue } from "../index/rebuild.js";
-import { settleWaitingEntries } from "../index/settle.js";
-import type { QueueIndex } from "../index/types.js";
-import type { Metrics } from "../observability/metrics.js";
-import type { Store } from "../store/types.js";
-import type { ReleaseEngine } from "../worker/release-engine.js";
-import { type TryLock, withLock } from "./locks.js";
+import type { Clock } from "../../domain/clock.js";
+import { type TryLock, withLock } from "../../index/redis/locks.js";
+import type { QueueIndex } from "../../index/types.js";
+import type { Metrics } from "../../observability/metrics.js";
+import type { Store } from "../../store/types.js";
+import type { ReleaseEngine } from "../release/engine.js";
+import { rebuildQueue } from "./rebuild.js";
+import { settleWaitingEntries } from "./settle.js";
 
 const PAGE = 5_000;
 /** How long a lock outlives a worker that died holding it; a live holder renews and releases it. */

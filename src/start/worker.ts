@@ -2,13 +2,13 @@ import Fastify from "fastify";
 import type { Config } from "../config.js";
 import { healthRoutes } from "../http/routes/health.js";
 import { metricsRoute } from "../http/routes/metrics.js";
+import { openSharedIndex, requireCurrentSchema } from "../index/redis/shared.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
-import { openRuntime, roomBasics } from "../start/runtime.js";
-import { onShutdownSignal } from "../start/shutdown.js";
-import { createWaitingRoom } from "../start/waiting-room.js";
-import { IndexMaintenance } from "./maintenance.js";
-import { openSharedIndex, requireCurrentSchema } from "./shared-index.js";
+import { IndexMaintenance } from "../worker/upkeep/maintenance.js";
+import { openRuntime, roomBasics } from "./runtime.js";
+import { onShutdownSignal } from "./shutdown.js";
+import { createWaitingRoom } from "./waiting-room.js";
 
 const REBUILD_CHECK_MS = 1_000;
 const RECONCILE_MS = 30_000;

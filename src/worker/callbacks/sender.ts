@@ -2,8 +2,8 @@ import type { LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
-import { AppError } from "../domain/errors.js";
-import { checkCallbackUrl, dnsResolver, isPublicAddress, type Resolver } from "../net/address-policy.js";
+import { AppError } from "../../domain/errors.js";
+import { checkCallbackUrl, dnsResolver, isPublicAddress, type Resolver } from "../../net/address-policy.js";
 
 export interface DeliveryResult {
   ok: boolean;

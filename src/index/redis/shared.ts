@@ -1,11 +1,11 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import type { ReadinessCheck } from "../http/routes/health.js";
-import { RedisQueueIndex } from "../index/redis/redis-index.js";
+import type { Config } from "../../config.js";
+import type { ReadinessCheck } from "../../observability/readiness.js";
 import { RedisChangeEvents } from "./change-events.js";
+import { connectRedis } from "./client.js";
 import { redisLocks, type TryLock } from "./locks.js";
-import { connectRedis } from "./redis-client.js";
+import { RedisQueueIndex } from "./redis-index.js";
 
 /**
  * What every production process shares through Redis: the hot index, admin-change events, and locks.

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, parseConfig } from "./config.js";
-import { ROLES } from "./domain/access.js";
-import { AppError } from "./domain/errors.js";
-import { ensureUser } from "./domain/users.js";
-import { createLogger } from "./observability/logger.js";
-import { runWorker } from "./production/worker.js";
-import { resealSecrets } from "./start/reseal.js";
-import { openRuntime } from "./start/runtime.js";
-import { serve } from "./start/server.js";
-import type { Role } from "./store/types.js";
+import { type Config, ConfigError, parseConfig } from "../config.js";
+import { ROLES } from "../domain/access.js";
+import { AppError } from "../domain/errors.js";
+import { createLogger } from "../observability/logger.js";
+import { ensureUser } from "../services/users.js";
+import type { Role } from "../store/types.js";
+import { resealSecrets } from "./reseal.js";
+import { openRuntime } from "./runtime.js";
+import { serve } from "./server.js";
+import { runWorker } from "./worker.js";
 
 const USAGE = `usage: anteroom <command>
 

@@ -1,9 +1,7 @@
-import { checkCallbackUrl } from "../net/address-policy.js";
-import type { Application, ApplicationPatch, Page, PageRequest, Store } from "../store/types.js";
-import type { Access } from "./access.js";
-import type { Clock } from "./clock.js";
-import { errors } from "./errors.js";
-import type { ChangeEvents } from "./events.js";
+import type { Access } from "../domain/access.js";
+import type { Clock } from "../domain/clock.js";
+import { errors } from "../domain/errors.js";
+import type { ChangeEvents } from "../domain/events.js";
 import {
   apiKeyPrefix,
   type DerivedKeys,
@@ -11,8 +9,10 @@ import {
   generateApiKey,
   generateWebhookSecret,
   hashApiKey,
-} from "./secrets.js";
-import { iso } from "./time.js";
+} from "../domain/secrets.js";
+import { iso } from "../domain/time.js";
+import { checkCallbackUrl } from "../net/address-policy.js";
+import type { Application, ApplicationPatch, Page, PageRequest, Store } from "../store/types.js";
 
 export interface AdminDeps {
   store: Store;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { type ChangeEvents, LocalChangeEvents } from "../domain/events.js";
+import { type ChangeEvents, LocalChangeEvents } from "../../domain/events.js";
 
 /**
  * Admin changes fanned out to every process through Redis pub/sub: an API process that rotates a key or

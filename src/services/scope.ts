@@ -1,4 +1,4 @@
-import { Access, type Actor } from "./access.js";
+import { Access, type Actor } from "../domain/access.js";
 import { type AdminDeps, ApplicationService } from "./applications.js";
 import { QueueService } from "./queues.js";
 import { UserService } from "./users.js";

@@ -1,8 +1,8 @@
+import type { Access } from "../domain/access.js";
+import { errors } from "../domain/errors.js";
+import { iso } from "../domain/time.js";
 import type { Page, PageRequest, Queue, QueueMode, QueuePatch } from "../store/types.js";
-import type { Access } from "./access.js";
 import type { AdminDeps } from "./applications.js";
-import { errors } from "./errors.js";
-import { iso } from "./time.js";
 
 /** Per-queue defaults for the expiry rules and the admission token's lifetime. */
 export const QUEUE_DEFAULTS = {

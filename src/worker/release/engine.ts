@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { AdmissionKeys } from "../domain/admission.js";
-import type { Clock } from "../domain/clock.js";
-import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../domain/estimate.js";
-import { freshRateState } from "../domain/gcra.js";
-import { planRelease } from "../domain/release-plan.js";
-import { iso } from "../domain/time.js";
-import { settleWaitingEntries } from "../index/settle.js";
-import type { QueueIndex } from "../index/types.js";
-import type { Metrics } from "../observability/metrics.js";
-import type { ActiveQueue, RateState, SigningKeyRow, Store, Ticket } from "../store/types.js";
+import type { Clock } from "../../domain/clock.js";
+import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../../domain/estimate.js";
+import { freshRateState } from "../../domain/gcra.js";
+import { planRelease } from "../../domain/release-plan.js";
+import { iso } from "../../domain/time.js";
+import type { QueueIndex } from "../../index/types.js";
+import type { Metrics } from "../../observability/metrics.js";
+import type { AdmissionKeys } from "../../services/admission-keys.js";
+import type { ActiveQueue, RateState, SigningKeyRow, Store, Ticket } from "../../store/types.js";
+import { settleWaitingEntries } from "../upkeep/settle.js";
 
 export interface EngineDeps {
   store: Store;

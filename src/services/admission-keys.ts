@@ -9,10 +9,10 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import type { Clock } from "../domain/clock.js";
+import { decryptAtRest, encryptAtRest } from "../domain/secrets.js";
+import { iso } from "../domain/time.js";
 import type { SigningKeyRepository, SigningKeyRow } from "../store/types.js";
-import type { Clock } from "./clock.js";
-import { decryptAtRest, encryptAtRest } from "./secrets.js";
-import { iso } from "./time.js";
 
 /**
  * Admission tokens: JWTs signed with Ed25519 (EdDSA), verifiable by any site offline against the public
