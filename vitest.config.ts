@@ -50,6 +50,13 @@ export default defineConfig(async () => {
   }
   return {
     test: {
+      // `npm run test:coverage` (and CI): V8 coverage of src/, summarised in the log.
+      coverage: {
+        provider: "v8" as const,
+        include: ["src/**/*.ts"],
+        reporter: ["text", "text-summary"],
+        reportsDirectory: ".ci/out/coverage",
+      },
       projects: [
         {
           test: {

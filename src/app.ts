@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import formbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -14,6 +13,7 @@ import { clientKeyOf, compileTrust, documentRateLimited, RequestLimits } from ".
 import { registerRequestContext } from "./http/plugins/request-context.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
+import { requestIdOf } from "./http/request-id.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
@@ -41,15 +41,6 @@ export interface AppDeps extends AdminDeps {
   metrics?: { serve: boolean; token?: string | undefined };
 }
 
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
-// Request ids: a random per-process prefix and a counter, unique across processes and cheap to make.
-const ID_PREFIX = randomUUID().slice(0, 8);
-let requestCount = 0;
-function nextRequestId(): string {
-  requestCount += 1;
-  return `${ID_PREFIX}-${requestCount.toString(36)}`;
-}
-
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One trust rule and one set of limits for both the routed handlers and the status fast path.
@@ -60,7 +51,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     visitors: deps.room.visitors,
     metrics: deps.room.metrics,
     logger: deps.logger as Logger | undefined,
-    nextRequestId,
     limiter: limits.status,
     clientKey: guard.clientKey,
     refusals: guard.refusalsOf("status"),
@@ -80,11 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trust,
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: 64 * 1024,
-    genReqId: (request) => {
-      const incoming = request.headers["x-request-id"];
-      if (typeof incoming === "string" && REQUEST_ID.test(incoming)) return incoming;
-      return nextRequestId();
-    },
+    genReqId: (request) => requestIdOf(request.headers["x-request-id"]),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);

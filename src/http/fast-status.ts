@@ -6,8 +6,9 @@ import type { RateLimiter } from "../domain/rate-limit.js";
 import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { VisitorService } from "../services/visitors.js";
-import { EXPOSED_HEADERS } from "./plugins/cors.js";
+import { VISITOR_CORS_HEADERS } from "./plugins/cors.js";
 import { errorBody, toAppError } from "./plugins/errors.js";
+import { requestIdOf } from "./request-id.js";
 import { VisitorStatusSchema } from "./routes/visitor.js";
 
 /**
@@ -19,7 +20,6 @@ import { VisitorStatusSchema } from "./routes/visitor.js";
  * socket. Per poll the limit costs a client key (kept on the connection) and one Map lookup.
  */
 const PATH = "/queue_status";
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
 /** The API's rate_limited body around its request id, made once: a flood is refused often, and cheaply. */
 const [LIMITED_HEAD, LIMITED_TAIL] = JSON.stringify(errorBody(errors.rateLimited(1), "\u0001")).split(
   JSON.stringify("\u0001"),
@@ -29,7 +29,6 @@ export interface FastStatusDeps {
   visitors: VisitorService;
   metrics: Metrics;
   logger: Logger | undefined;
-  nextRequestId(): string;
   /** Status polls per client address (the same limiter the routed handler uses). */
   limiter: RateLimiter;
   clientKey(req: IncomingMessage): string;
@@ -62,10 +61,7 @@ function send(
   const headers = [
     "x-request-id",
     requestId,
-    "access-control-allow-origin",
-    "*",
-    "access-control-expose-headers",
-    EXPOSED_HEADERS,
+    ...VISITOR_CORS_HEADERS,
     "content-type",
     "application/json; charset=utf-8",
     "content-length",
@@ -120,9 +116,7 @@ export function fastStatusHandler(
       return false;
     }
     const started = process.hrtime.bigint();
-    const incoming = req.headers["x-request-id"];
-    const requestId =
-      typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : deps.nextRequestId();
+    const requestId = requestIdOf(req.headers["x-request-id"]);
     const wait = deps.limiter.take(deps.clientKey(req));
     if (wait > 0) {
       refuse(res, wait, requestId, started);

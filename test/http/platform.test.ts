@@ -51,6 +51,10 @@ describe("platform routes", () => {
     );
     const page = await h.app.inject({ method: "GET", url: "/docs" });
     expect([200, 302]).toContain(page.statusCode);
+    // Where FastAPI serves it, for clients of the seed.
+    const fastApiPath = await h.app.inject({ method: "GET", url: "/openapi.json" });
+    expect(fastApiPath.statusCode).toBe(200);
+    expect(fastApiPath.json()).toEqual(spec.json());
   });
 
   it("declares both API key headers, X-API-Key and the seed's app_api_key, on the routes that take a key", async () => {

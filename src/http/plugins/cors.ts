@@ -3,11 +3,19 @@ import type { FastifyInstance } from "fastify";
 /**
  * Preflight answers for the visitor routes: a site's pages call the waiting room from the site's own
  * origin. No cookies are involved (the token travels in the URL), so any origin may call them. The
- * headers of the actual responses are set in request-context.ts (and fast-status.ts).
+ * headers of the actual responses are VISITOR_CORS_HEADERS.
  */
 const ALLOW_HEADERS = "content-type, x-api-key, app_api_key, x-request-id";
-/** Response headers a page on another origin may read: Retry-After (of a 429 or 503) is not safelisted. */
-export const EXPOSED_HEADERS = "retry-after, x-request-id";
+/**
+ * The CORS headers of every visitor-route response (name, value, ...): any origin may call, and read
+ * Retry-After (of a 429 or 503, not safelisted) and X-Request-Id. Set by request-context.ts and fast-status.ts.
+ */
+export const VISITOR_CORS_HEADERS: readonly string[] = [
+  "access-control-allow-origin",
+  "*",
+  "access-control-expose-headers",
+  "retry-after, x-request-id",
+];
 
 export function registerVisitorCors(app: FastifyInstance, paths: readonly string[]): void {
   for (const path of paths) {

@@ -3,7 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { ErrorBody } from "../schemas.js";
 
-/** OpenAPI 3 document at /docs/json, and an interactive page at /docs. */
+/** OpenAPI 3 document at /docs/json and /openapi.json (where FastAPI serves it), and a page at /docs. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
   app.addSchema(ErrorBody);
   await app.register(swagger, {
@@ -31,4 +31,5 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Metrics } from "../../observability/metrics.js";
-import { EXPOSED_HEADERS } from "./cors.js";
+import { VISITOR_CORS_HEADERS } from "./cors.js";
 
 /**
  * Per-request plumbing in two cheap callback hooks (the visitor hot path runs them tens of thousands of
@@ -12,8 +12,9 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics): 
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     if (request.routeOptions.config?.cors === true) {
-      reply.header("access-control-allow-origin", "*");
-      reply.header("access-control-expose-headers", EXPOSED_HEADERS);
+      for (let i = 0; i < VISITOR_CORS_HEADERS.length; i += 2) {
+        reply.header(VISITOR_CORS_HEADERS[i] ?? "", VISITOR_CORS_HEADERS[i + 1]);
+      }
     }
     done();
   });
