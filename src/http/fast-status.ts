@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import fastJson from "fast-json-stringify";
 import type { Logger } from "pino";
 import { errors } from "../domain/errors.js";
-import type { RateLimiter } from "../domain/rate-limit.js";
+import type { RateLimiter } from "../domain/rate-limiter.js";
 import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { VisitorService } from "../services/visitors.js";

@@ -14,8 +14,8 @@ import {
   NO_RATE_LIMITS,
   type RateLimitSettings,
   RateLimits,
-  type SharedCounts,
 } from "../../src/domain/rate-limit.js";
+import type { SharedCounts } from "../../src/domain/rate-limiter.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
 import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";

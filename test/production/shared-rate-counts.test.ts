@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.js";
-import { RateLimiter } from "../../src/domain/rate-limit.js";
+import { RateLimiter } from "../../src/domain/rate-limiter.js";
 import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
 import { freePort } from "../helpers/process.js";

@@ -2,12 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { clientKey } from "../../src/domain/client-address.js";
 import { ManualClock } from "../../src/domain/clock.js";
-import {
-  DEFAULT_RATE_LIMITS,
-  RateLimiter,
-  RateLimits,
-  type SharedCounts,
-} from "../../src/domain/rate-limit.js";
+import { DEFAULT_RATE_LIMITS, RateLimits } from "../../src/domain/rate-limit.js";
+import { RateLimiter, type SharedCounts } from "../../src/domain/rate-limiter.js";
 
 const START = Date.UTC(2026, 0, 1); // a window boundary for every window length used here
 

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction } from "f
 import { Counter, type Registry } from "prom-client";
 import { clientKey } from "../../domain/client-address.js";
 import { type AppError, errors } from "../../domain/errors.js";
-import type { RateLimiter, RateLimits, RateRuleName } from "../../domain/rate-limit.js";
+import type { RateLimits, RateRuleName } from "../../domain/rate-limit.js";
+import type { RateLimiter } from "../../domain/rate-limiter.js";
 import { errorResponses } from "../schemas.js";
 
 /** TRUST_PROXY as proxy-addr's trust function: what Fastify is given, and what the fast path uses too. */

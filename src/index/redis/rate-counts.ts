@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { RateLimits, SharedCounts, SharedIncrement } from "../../domain/rate-limit.js";
+import type { RateLimits } from "../../domain/rate-limit.js";
+import type { SharedCounts, SharedIncrement } from "../../domain/rate-limiter.js";
 
 /**
  * Rate-limit counters shared by every API process, in Redis: one counter per rule, window and key,
