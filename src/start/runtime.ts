@@ -51,6 +51,12 @@ export function openAuth(runtime: Runtime, attempts?: LoginAttemptStore): AuthSe
   });
 }
 
+/** Production mode's Redis (config refuses production without it; this keeps the type honest). */
+export function requireRedisUrl(config: Config): string {
+  if (config.redisUrl === undefined) throw new Error("REDIS_URL is required in production mode");
+  return config.redisUrl;
+}
+
 /** The waiting-room settings every process derives the same way from its runtime and config. */
 export function roomBasics(runtime: Runtime) {
   return {

@@ -9,7 +9,7 @@ import { openSharedIndex, requireCurrentSchema } from "../index/redis/shared.js"
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
-import { openAuth, openRuntime, roomBasics } from "./runtime.js";
+import { openAuth, openRuntime, requireRedisUrl, roomBasics } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
 import { createWaitingRoom } from "./waiting-room.js";
 
@@ -26,7 +26,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   const runtime = await openRuntime(config, logger, { migrate: !production });
   if (production) await requireCurrentSchema(() => runtime.store.pendingMigrations());
   await bootstrapFirstAdmin(runtime);
-  const shared = production ? await openSharedIndex(config, logger, "api") : undefined;
+  const shared = production ? await openSharedIndex(requireRedisUrl(config), logger, "api") : undefined;
   // Login counters go where the API processes can share them: Redis in production (falling back to this
   // process while it is away), this process in embedded mode.
   const auth = openAuth(

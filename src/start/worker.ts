@@ -6,7 +6,7 @@ import { openSharedIndex, requireCurrentSchema } from "../index/redis/shared.js"
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { IndexMaintenance } from "../worker/upkeep/maintenance.js";
-import { openRuntime, roomBasics } from "./runtime.js";
+import { openRuntime, requireRedisUrl, roomBasics } from "./runtime.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { createWaitingRoom } from "./waiting-room.js";
 
@@ -29,7 +29,7 @@ export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel).child({ process: "worker" });
   const runtime = await openRuntime(config, logger, { migrate: false });
   await requireCurrentSchema(() => runtime.store.pendingMigrations());
-  const shared = await openSharedIndex(config, logger, "worker");
+  const shared = await openSharedIndex(requireRedisUrl(config), logger, "worker");
   const metrics = new Metrics(500, { defaultMetrics: true });
   const room = await createWaitingRoom({
     ...roomBasics(runtime),

@@ -1,6 +1,5 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Config } from "../../config.js";
 import type { ReadinessCheck } from "../../observability/readiness.js";
 import { RedisChangeEvents } from "./change-events.js";
 import { connectRedis } from "./client.js";
@@ -21,11 +20,10 @@ export interface SharedIndex {
   close(): Promise<void>;
 }
 
-export async function openSharedIndex(config: Config, logger: Logger, role: string): Promise<SharedIndex> {
-  if (config.redisUrl === undefined) throw new Error("REDIS_URL is required in production mode");
+export async function openSharedIndex(redisUrl: string, logger: Logger, role: string): Promise<SharedIndex> {
   const [redis, subscriber] = await Promise.all([
-    connectRedis(config.redisUrl, logger, role),
-    connectRedis(config.redisUrl, logger, `${role}-events`, { queueWhileDisconnected: true }),
+    connectRedis(redisUrl, logger, role),
+    connectRedis(redisUrl, logger, `${role}-events`, { queueWhileDisconnected: true }),
   ]);
   const events = await RedisChangeEvents.start(redis, subscriber, "anteroom:changes", logger);
   return {
