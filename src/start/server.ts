@@ -21,7 +21,7 @@ export const VERSION = "0.1.0";
  * PostgreSQL it is an API process only, sharing the Redis index with other API processes and workers.
  */
 export async function serve(config: Config): Promise<FastifyInstance> {
-  const production = config.database.kind === "postgres";
+  const production = config.mode === "production";
   const logger = createLogger(config.logLevel).child({ process: "api" });
   const runtime = await openRuntime(config, logger, { migrate: !production });
   if (production) await requireCurrentSchema(() => runtime.store.pendingMigrations());

@@ -21,7 +21,7 @@ const KEYS_REFRESH_MS = 60_000;
  * in the record, leases in the outbox). Serves /metrics, /healthz and /readyz on WORKER_PORT.
  */
 export async function runWorker(config: Config): Promise<void> {
-  if (config.database.kind !== "postgres") {
+  if (config.mode !== "production") {
     throw new Error(
       "anteroom worker needs a PostgreSQL DB_URL; in embedded mode `anteroom serve` runs the worker itself",
     );
