@@ -1,3 +1,4 @@
+export { loadConfig, parseEnvFile, readEnvFile, withEnvFile } from "./env-file.js";
 export { parseConfig } from "./parse.js";
 export {
   type Config,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, parseConfig } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { ROLES } from "../domain/access.js";
 import { AppError } from "../domain/errors.js";
 import { createLogger } from "../observability/logger.js";
@@ -22,7 +22,8 @@ commands:
   admin create-user --email <email> --role <admin|operator|viewer> (--password <pw> | --password-stdin)
                              create a user (idempotent by email)
 
-configuration comes from environment variables; see README.md`;
+configuration comes from environment variables and a .env file in the working directory (the
+environment wins); see README.md and .env.example`;
 
 async function createUser(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -89,6 +90,7 @@ async function reseal(config: Config): Promise<number> {
 export async function main(
   argv: string[],
   env: Readonly<Record<string, string | undefined>>,
+  options: { envFile?: string } = {},
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -96,7 +98,7 @@ export async function main(
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    const config = parseConfig(env);
+    const config = loadConfig(env, options.envFile);
     if (command === "serve") {
       await serve(config);
       return -1; // keeps running until a signal
