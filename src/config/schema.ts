@@ -28,7 +28,7 @@ const SECRETS = "Secrets";
 const ADMIN = "First admin";
 const LIMITS_GROUP = "Rate limits (0 turns one off)";
 const PROCESSES = "Workers and metrics";
-const ALERTS = "Alerts (validated now; alerting itself is not built yet)";
+const ALERTS = "Alerts";
 const LOGS = "Logs";
 
 /** sqlite:path, file:path or postgres(ql)://…; anything else is left as text for the schema to refuse. */
@@ -63,7 +63,7 @@ export const VARIABLES = {
     {
       group: SERVER,
       doc: "the URL visitors and sites reach this service at; also the `iss` of admission tokens",
-      shown: "unset (`iss` is `anteroom`)",
+      shown: "unset: `iss` is `anteroom`",
       sample: "https://queue.example.com",
     },
     ["http:", "https:"],
@@ -224,16 +224,20 @@ export const VARIABLES = {
     { min: 5, max: 3600, fallback: 60 },
   ),
 
-  SMTP_HOST: text({ group: ALERTS, doc: "mail server for alerts", sample: "smtp.example.com" }),
+  SMTP_HOST: text({
+    group: ALERTS,
+    doc: "mail server for alerts (validated now; alerting itself is not built yet)",
+    sample: "smtp.example.com",
+  }),
   SMTP_PORT: integer({ group: ALERTS, doc: "mail server port" }, { min: 1, max: 65535, fallback: 587 }),
   SMTP_USER: text({ group: ALERTS, doc: "mail server user" }),
   SMTP_PASS: text({ group: ALERTS, doc: "mail server password", secret: true }),
-  WEBHOOK_URL: url({ group: ALERTS, doc: "Slack/Teams-style webhook for alerts (not used yet)" }, [
-    "http:",
-    "https:",
-  ]),
+  WEBHOOK_URL: url(
+    { group: ALERTS, doc: "Slack/Teams-style webhook for alerts (validated now; not used yet)" },
+    ["http:", "https:"],
+  ),
   QUEUE_THRESHOLD: integer(
-    { group: ALERTS, doc: "queue length that will raise an alert (not used yet)" },
+    { group: ALERTS, doc: "queue length that will raise an alert (validated now; not used yet)" },
     { min: 1, max: 1_000_000_000, fallback: 100 },
   ),
 
