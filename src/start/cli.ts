@@ -41,7 +41,7 @@ async function createUser(config: Config, args: string[]): Promise<void> {
   if (values.email === undefined || password === undefined) {
     throw new Error("--email and --password (or --password-stdin) are required");
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config);
   const runtime = await openRuntime(config, logger, { migrate: config.mode === "embedded" });
   try {
     const { user, created } = await ensureUser(runtime, { email: values.email, password, role });
@@ -56,7 +56,7 @@ async function createUser(config: Config, args: string[]): Promise<void> {
 }
 
 async function migrate(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config);
   const runtime = await openRuntime(config, logger, { migrate: false });
   try {
     const applied = await runtime.store.migrate();
@@ -69,7 +69,7 @@ async function migrate(config: Config): Promise<void> {
 }
 
 async function reseal(config: Config): Promise<number> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config);
   const runtime = await openRuntime(config, logger, { migrate: config.mode === "embedded" });
   try {
     const report = await resealSecrets(runtime.store, runtime.keys);
