@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, parseConfig } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { ROLES } from "../domain/access.js";
 import { AppError } from "../domain/errors.js";
 import { createLogger } from "../observability/logger.js";
@@ -22,7 +22,8 @@ commands:
   admin create-user --email <email> --role <admin|operator|viewer> (--password <pw> | --password-stdin)
                              create a user (idempotent by email)
 
-configuration comes from environment variables; see README.md`;
+configuration comes from environment variables and a .env file in the working directory (the
+environment wins); see README.md and .env.example`;
 
 async function createUser(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -40,8 +41,8 @@ async function createUser(config: Config, args: string[]): Promise<void> {
   if (values.email === undefined || password === undefined) {
     throw new Error("--email and --password (or --password-stdin) are required");
   }
-  const logger = createLogger(config.logLevel);
-  const runtime = await openRuntime(config, logger, { migrate: config.database.kind === "sqlite" });
+  const logger = createLogger(config);
+  const runtime = await openRuntime(config, logger, { migrate: config.mode === "embedded" });
   try {
     const { user, created } = await ensureUser(runtime, { email: values.email, password, role });
     process.stdout.write(
@@ -55,7 +56,7 @@ async function createUser(config: Config, args: string[]): Promise<void> {
 }
 
 async function migrate(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config);
   const runtime = await openRuntime(config, logger, { migrate: false });
   try {
     const applied = await runtime.store.migrate();
@@ -68,8 +69,8 @@ async function migrate(config: Config): Promise<void> {
 }
 
 async function reseal(config: Config): Promise<number> {
-  const logger = createLogger(config.logLevel);
-  const runtime = await openRuntime(config, logger, { migrate: config.database.kind === "sqlite" });
+  const logger = createLogger(config);
+  const runtime = await openRuntime(config, logger, { migrate: config.mode === "embedded" });
   try {
     const report = await resealSecrets(runtime.store, runtime.keys);
     process.stdout.write(
@@ -89,6 +90,7 @@ async function reseal(config: Config): Promise<number> {
 export async function main(
   argv: string[],
   env: Readonly<Record<string, string | undefined>>,
+  options: { envFile?: string } = {},
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -96,7 +98,7 @@ export async function main(
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    const config = parseConfig(env);
+    const config = loadConfig(env, options.envFile);
     if (command === "serve") {
       await serve(config);
       return -1; // keeps running until a signal

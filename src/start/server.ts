@@ -8,6 +8,7 @@ import { RedisSharedCounts, syncRateCounts } from "../index/redis/rate-counts.js
 import { openSharedIndex, requireCurrentSchema } from "../index/redis/shared.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
+import { logBanner } from "./banner.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openAuth, openRuntime, requireRedisUrl, roomBasics } from "./runtime.js";
 import { onShutdownSignal, stopGracefully } from "./shutdown.js";
@@ -21,8 +22,8 @@ export const VERSION = "0.1.0";
  * PostgreSQL it is an API process only, sharing the Redis index with other API processes and workers.
  */
 export async function serve(config: Config): Promise<FastifyInstance> {
-  const production = config.database.kind === "postgres";
-  const logger = createLogger(config.logLevel).child({ process: "api" });
+  const production = config.mode === "production";
+  const logger = createLogger(config).child({ process: "api" });
   const runtime = await openRuntime(config, logger, { migrate: !production });
   if (production) await requireCurrentSchema(() => runtime.store.pendingMigrations());
   await bootstrapFirstAdmin(runtime);
@@ -85,10 +86,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
       }, 60_000)
     : undefined;
   keysRefresh?.unref();
-  logger.info(
-    { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${config.port}`, docs: "/docs" },
-    "anteroom is serving",
-  );
+  logBanner(logger, config, "serve", app.server.address());
   onShutdownSignal(logger, () =>
     stopGracefully(app, async () => {
       await metricsServer?.close();

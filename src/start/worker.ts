@@ -6,6 +6,7 @@ import { openSharedIndex, requireCurrentSchema } from "../index/redis/shared.js"
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { IndexMaintenance } from "../worker/upkeep/maintenance.js";
+import { logBanner } from "./banner.js";
 import { openRuntime, requireRedisUrl, roomBasics } from "./runtime.js";
 import { onShutdownSignal } from "./shutdown.js";
 import { createWaitingRoom } from "./waiting-room.js";
@@ -21,12 +22,12 @@ const KEYS_REFRESH_MS = 60_000;
  * in the record, leases in the outbox). Serves /metrics, /healthz and /readyz on WORKER_PORT.
  */
 export async function runWorker(config: Config): Promise<void> {
-  if (config.database.kind !== "postgres") {
+  if (config.mode !== "production") {
     throw new Error(
       "anteroom worker needs a PostgreSQL DB_URL; in embedded mode `anteroom serve` runs the worker itself",
     );
   }
-  const logger = createLogger(config.logLevel).child({ process: "worker" });
+  const logger = createLogger(config).child({ process: "worker" });
   const runtime = await openRuntime(config, logger, { migrate: false });
   await requireCurrentSchema(() => runtime.store.pendingMigrations());
   const shared = await openSharedIndex(requireRedisUrl(config), logger, "worker");
@@ -59,7 +60,7 @@ export async function runWorker(config: Config): Promise<void> {
   );
   await http.register(metricsRoute(metrics, { token: config.metricsToken }));
   await http.listen({ port: config.workerPort, host: config.host });
-  logger.info({ port: config.workerPort }, "anteroom worker running");
+  logBanner(logger, config, "worker", http.server.address());
 
   onShutdownSignal(logger, async () => {
     await http.close();

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -150,6 +150,46 @@ describe("anteroom CLI", () => {
       second.child.kill("SIGTERM");
       await once(second.child, "exit");
     }
+  });
+});
+
+describe("anteroom CLI: .env and readable logs", () => {
+  it("honours a .env in the working directory (the environment winning) and prints a readable banner", async () => {
+    const cwd = realpathSync(tempDir());
+    // The environment's PORT and LOG_FORMAT win over the file's; the file's DATA_DIR and HOST are used.
+    writeFileSync(
+      path.join(cwd, ".env"),
+      "# from the file\nDATA_DIR=./from-env-file\nHOST=127.0.0.1\nPORT=eighty\nLOG_FORMAT=json\n",
+    );
+    const port = await freePort();
+    const server = await startServer(["serve"], { LOG_FORMAT: "pretty", LOG_LEVEL: "info" }, port, { cwd });
+    try {
+      const deadline = Date.now() + 5_000;
+      while (!server.output().includes("logs: ") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const output = server.output();
+      expect(output).toMatch(
+        new RegExp(`\\] INFO: api: anteroom serve: API at http://127\\.0\\.0\\.1:${port}, docs at .*/docs\n`),
+      );
+      expect(output).toContain("mode: embedded");
+      expect(output).toContain(`data: SQLite ${path.join(cwd, "from-env-file", "anteroom.db")}`);
+      expect(output).toContain("logs: pretty, level info");
+      expect(output).not.toMatch(/^\{/m); // no JSON lines
+      expect(existsSync(path.join(cwd, "from-env-file", "secret.key"))).toBe(true);
+    } finally {
+      server.child.kill("SIGTERM");
+      await once(server.child, "exit");
+    }
+  });
+
+  it("refuses to start on a malformed .env line, naming the line, with the other problems", async () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, ".env"), "DATA_DIR=./data\nnot an assignment\n");
+    const result = await runCli(["serve"], { SMTP_PORT: "x" }, undefined, { cwd });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain(".env line 2: expected NAME=value");
+    expect(result.stderr).toContain("SMTP_PORT");
   });
 });
 

@@ -22,8 +22,18 @@ export interface Finished {
   stderr: string;
 }
 
-export async function runCli(args: string[], env: Record<string, string>, input?: string): Promise<Finished> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), cwd: ROOT });
+/** Options for a child process: `cwd` is where it starts (and looks for `.env`), the repository by default. */
+export interface ChildOptions {
+  cwd?: string;
+}
+
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  options: ChildOptions = {},
+): Promise<Finished> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), cwd: options.cwd ?? ROOT });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -52,10 +62,11 @@ export async function startServer(
   args: string[],
   env: Record<string, string>,
   port: number,
+  options: ChildOptions = {},
 ): Promise<{ child: ChildProcess; output: () => string; url: string }> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: childEnv({ ...env, PORT: String(port) }),
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
   });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {

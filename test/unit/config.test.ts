@@ -1,5 +1,7 @@
 import path from "node:path";
+import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
+import { VARIABLES } from "../../src/config/schema.js";
 import { ConfigError, parseConfig } from "../../src/config.js";
 
 function problems(env: Record<string, string>): string[] {
@@ -115,5 +117,40 @@ describe("config", () => {
 
   it("reports every bad variable at once", () => {
     expect(problems({ PORT: "x", LOG_LEVEL: "y", SMTP_PORT: "z" })).toHaveLength(3);
+  });
+
+  it.each([
+    [{}, "embedded"],
+    [{ DB_URL: "sqlite:/tmp/x.db" }, "embedded"],
+    [
+      { DB_URL: "postgresql://db/anteroom", REDIS_URL: "redis://cache", SECRET_KEY: "x".repeat(32) },
+      "production",
+    ],
+  ])("derives the mode from DB_URL: %j → %s", (env, mode) => {
+    expect(parseConfig(env).mode).toBe(mode);
+  });
+
+  it("never repeats a secret, or a URL that may hold a password, in a message", () => {
+    const found = problems({
+      SECRET_KEY: "too-short-secret",
+      METRICS_TOKEN: "short-token",
+      DB_URL: "mysql://user:db-password@x/db",
+      REDIS_URL: "http://:redis-password@x",
+    }).join("\n");
+    expect(found).toContain("SECRET_KEY");
+    expect(found).toContain("REDIS_URL");
+    expect(found).not.toMatch(/too-short-secret|short-token|db-password|redis-password/);
+  });
+
+  it("cuts a long value short in a message", () => {
+    const [problem] = problems({ ADMIN_EMAIL: "x".repeat(10_000) });
+    expect(problem?.length).toBeLessThan(200);
+  });
+
+  it("declares a default that its own schema accepts, for every variable", () => {
+    for (const [name, declared] of Object.entries(VARIABLES)) {
+      if (declared.fallback === undefined) continue;
+      expect(Value.Check(declared.schema, declared.fallback), name).toBe(true);
+    }
   });
 });
