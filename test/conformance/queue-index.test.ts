@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { MemoryQueueIndex } from "../../src/index/memory/memory-index.js";
 import { allQueueKeys } from "../../src/index/redis/keys.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
-import { luaDirectory } from "../../src/index/redis/scripts.js";
+import { luaDirectory } from "../../src/index/redis/script-loader.js";
 import type { QueueIndex, QueueMeta } from "../../src/index/types.js";
 import { redisForTests } from "../helpers/redis.js";
 
