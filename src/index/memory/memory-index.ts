@@ -1,3 +1,4 @@
+import { checkEndedCap, seconds } from "../limits.js";
 import {
   ENDED_CAP_PER_QUEUE,
   type HeldCounts,
@@ -6,7 +7,7 @@ import {
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
-import { checkEndedCap, EndedTickets } from "./ended-tickets.js";
+import { EndedTickets } from "./ended-tickets.js";
 import { WaitingLine } from "./waiting-line.js";
 
 interface Released {
@@ -30,8 +31,6 @@ export interface MemoryQueueIndexOptions {
   /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
   endedCap?: number;
 }
-
-const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /**
  * The embedded hot index: everything in this process's memory. The waiting set is a WaitingLine

@@ -16,11 +16,11 @@
  * read-only queries and remove treat an invalid seq as absent.
  */
 
+import { checkBeat, checkSeq, isSeq, MAX_SEQ } from "../limits.js";
+
 const CHUNK = 4096;
 const WORDS = CHUNK / 32;
 const CHUNK_WORDS = WORDS + CHUNK;
-const MAX_SEQ = 2 ** 40;
-const MAX_BEAT = 0xffffffff;
 // Rough V8 cost of a typed array's JS object and backing-store header.
 const ARRAY_OVERHEAD = 96;
 
@@ -29,16 +29,6 @@ function popcount(v: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
-}
-
-function isSeq(seq: number): boolean {
-  return Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
-}
-
-function checkBeat(seenAt: number): void {
-  if (!Number.isInteger(seenAt) || seenAt < 0 || seenAt > MAX_BEAT) {
-    throw new RangeError(`heartbeat must be a uint32, got ${seenAt}`);
-  }
 }
 
 export class WaitingLine {
@@ -60,7 +50,7 @@ export class WaitingLine {
 
   /** Adds seq with heartbeat seenAt; false if already present. Any order works, ascending is fastest. */
   add(seq: number, seenAt: number): boolean {
-    if (!isSeq(seq)) throw new RangeError(`seq must be an integer in [1, 2^40], got ${seq}`);
+    checkSeq(seq);
     checkBeat(seenAt);
     const k = Math.floor(seq / CHUNK);
     const off = seq - k * CHUNK;

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { checkBeat, checkEndedCap, checkSeq, seconds } from "../limits.js";
 import {
   ENDED_CAP_PER_QUEUE,
   type HeldCounts,
@@ -17,9 +18,6 @@ export interface RedisQueueIndexOptions {
   endedCap?: number;
 }
 
-const MAX_SEQ = 2 ** 40;
-const MAX_BEAT = 0xffffffff;
-
 /**
  * How many stale tickets `abandoned` looks at to pick the smallest seqs: its answer equals the embedded
  * index's whenever no more tickets than this are stale (see lua/abandoned-1.lua).
@@ -29,20 +27,10 @@ const ABANDONED_SCAN = 10_000;
 /** A prune cutoff as a score bound; NaN prunes nothing, as in the embedded index. */
 const cutoffBound = (ms: number): string => (Number.isNaN(ms) ? "-inf" : String(ms));
 
-/** Heartbeats are whole seconds, as in the embedded index, so both compare the same values. */
-const seconds = (ms: number): number => Math.floor(ms / 1000);
-
-/** What the embedded WaitingLine refuses on add; checked here so both adapters reject the same input. */
-function checkJoin(seqs: readonly number[], now: number): void {
-  for (const seq of seqs) {
-    if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) {
-      throw new RangeError(`seq must be an integer in [1, 2^40], got ${seq}`);
-    }
-  }
-  const beat = seconds(now);
-  if (seqs.length > 0 && !(beat >= 0 && beat <= MAX_BEAT)) {
-    throw new RangeError(`heartbeat must be a uint32, got ${beat}`);
-  }
+/** What the embedded WaitingLine refuses on add, checked before anything is written. */
+function checkAdd(seqs: readonly number[], now: number): void {
+  for (const seq of seqs) checkSeq(seq);
+  if (seqs.length > 0) checkBeat(seconds(now));
 }
 
 function toMeta(reply: Extract<PollReply, { state: "waiting" }>): QueueMeta | undefined {
@@ -94,10 +82,7 @@ export class RedisQueueIndex implements QueueIndex {
     options: RedisQueueIndexOptions = {},
   ) {
     this.prefix = options.prefix ?? "aq";
-    this.endedCap = options.endedCap ?? ENDED_CAP_PER_QUEUE;
-    if (!Number.isInteger(this.endedCap) || this.endedCap < 1) {
-      throw new RangeError(`ended cap must be a positive integer, got ${this.endedCap}`);
-    }
+    this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
     this.scripts = new IndexScripts(redis);
   }
 
@@ -115,7 +100,7 @@ export class RedisQueueIndex implements QueueIndex {
   }
 
   async addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
-    checkJoin(seqs, now);
+    checkAdd(seqs, now);
     if (seqs.length === 0) return;
     await this.scripts.addWaiting(this.keys(queueId), seconds(now), seqs.map(String));
   }
