@@ -16,14 +16,12 @@
  */
 
 import { checkEndedCap, isSeq } from "../limits.js";
+import { ARRAY_OVERHEAD, CHUNK, WORDS } from "./chunks.js";
 
-const CHUNK = 4096;
-const WORDS = CHUNK / 32;
 const COUNT = 2 * WORDS; // index of the chunk's entry count
 const CHUNK_WORDS = COUNT + 1;
 const MIN_CAPACITY = 16;
-// Rough V8 cost of a typed array's JS object and backing-store header, and of one Map entry.
-const ARRAY_OVERHEAD = 96;
+// Rough V8 cost of one Map entry.
 const MAP_ENTRY = 32;
 
 export type EndedState = "cancelled" | "expired";
