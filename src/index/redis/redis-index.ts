@@ -152,16 +152,7 @@ export class RedisQueueIndex implements QueueIndex {
     // The embedded index stops once it has at least `limit`, so a fractional limit rounds up there.
     const count = Math.ceil(limit);
     if (!(count > 0) || Number.isNaN(cutoff)) return [];
-    const seqs = await this.redis.zrange(
-      this.keys(queueId).unseen,
-      "-inf",
-      `(${cutoff}`,
-      "BYSCORE",
-      "LIMIT",
-      0,
-      count,
-    );
-    return seqs.map(Number);
+    return this.byScore(this.keys(queueId).unseen, "-inf", `(${cutoff}`, count);
   }
 
   async prune(queueId: string, releasedCutoff: number, endedCutoff = releasedCutoff): Promise<void> {
@@ -197,16 +188,7 @@ export class RedisQueueIndex implements QueueIndex {
   async waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]> {
     const count = Math.floor(limit);
     if (!(count > 0) || Number.isNaN(afterSeq)) return [];
-    const seqs = await this.redis.zrange(
-      this.keys(queueId).waiting,
-      `(${afterSeq}`,
-      "+inf",
-      "BYSCORE",
-      "LIMIT",
-      0,
-      count,
-    );
-    return seqs.map(Number);
+    return this.byScore(this.keys(queueId).waiting, `(${afterSeq}`, "+inf", count);
   }
 
   /**
@@ -217,6 +199,12 @@ export class RedisQueueIndex implements QueueIndex {
   async drop(queueId: string): Promise<void> {
     const keys = this.keys(queueId);
     await this.redis.del(...allQueueKeys(keys).filter((key) => key !== keys.loaded));
+  }
+
+  /** Up to `count` seqs of a sorted set with scores in [min, max], lowest score first. */
+  private async byScore(key: string, min: string, max: string, count: number): Promise<number[]> {
+    const seqs = await this.redis.zrange(key, min, max, "BYSCORE", "LIMIT", 0, count);
+    return seqs.map(Number);
   }
 
   /** Does not quit the connection: it was given to the index, and its owner closes it. */
