@@ -172,7 +172,7 @@ export class RedisQueueIndex implements QueueIndex {
     return { waiting, released, unseen, ended: cancelled + expired };
   }
 
-  /** Deletes all of the queue, the loaded marker too: a rebuild follows; polls say "rebuilding" till then. */
+  /** Deletes all of the queue, the loaded marker too: polls say "rebuilding" until a worker rebuilds it. */
   async reset(queueId: string): Promise<void> {
     await this.redis.del(...allQueueKeys(this.keys(queueId)));
   }
