@@ -72,6 +72,14 @@ describeEachAdapter(({ index, queue, rank }) => {
     await expect(index.addWaiting(q, [1.5], T0)).rejects.toThrow(RangeError);
   });
 
+  it("refuses a join whose heartbeat (whole seconds) is not a uint32", async () => {
+    const q = await queue();
+    await expect(index.addWaiting(q, [1], -SECOND)).rejects.toThrow(RangeError);
+    await expect(index.addWaiting(q, [1], 2 ** 32 * SECOND)).rejects.toThrow(RangeError);
+    await expect(index.addWaiting(q, [1], Number.NaN)).rejects.toThrow(RangeError);
+    expect(await index.waitingCount(q)).toBe(0);
+  });
+
   it("handles seqs near 2^40 exactly", async () => {
     const q = await queue();
     const top = 2 ** 40;
