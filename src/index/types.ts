@@ -14,6 +14,12 @@
  */
 export const ENDED_CAP_PER_QUEUE = 65_536;
 
+/** What both adapters take (the Redis one also takes its connection and a key prefix). */
+export interface QueueIndexOptions {
+  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
+  endedCap?: number;
+}
+
 /** How many entries of each kind one queue holds (both adapters offer `heldCounts`; tests, the bench). */
 export interface HeldCounts {
   waiting: number;

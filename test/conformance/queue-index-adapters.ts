@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { afterAll, afterEach, describe } from "vitest";
 import { MemoryQueueIndex } from "../../src/index/memory/memory-index.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
-import type { QueueIndex } from "../../src/index/types.js";
+import type { QueueIndex, QueueIndexOptions } from "../../src/index/types.js";
 import { redisForTests } from "../helpers/redis.js";
 
 /**
@@ -22,23 +22,18 @@ export function connection(): Redis {
   return redisAt.redis;
 }
 
-/** What both adapters take besides their connection. */
-export interface IndexOptions {
-  endedCap?: number;
-}
-
-const adapters: { name: string; make: (options?: IndexOptions) => QueueIndex }[] = [
+const adapters: { name: string; make: (options?: QueueIndexOptions) => QueueIndex }[] = [
   { name: "memory", make: (options) => new MemoryQueueIndex(options) },
   ...(redisAt === undefined
     ? []
-    : [{ name: "redis", make: (options?: IndexOptions) => new RedisQueueIndex(connection(), options) }]),
+    : [{ name: "redis", make: (options?: QueueIndexOptions) => new RedisQueueIndex(connection(), options) }]),
 ];
 
 export interface Conformance {
   /** The adapter under test, shared by the file's tests. */
   index: QueueIndex;
   /** Another instance of the same adapter, with its own options. */
-  make: (options?: IndexOptions) => QueueIndex;
+  make: (options?: QueueIndexOptions) => QueueIndex;
   /** A fresh queue in normal operation: built, so the Redis index answers without "rebuilding". */
   queue: () => Promise<string>;
   /** The ticket's rank if it is waiting, else its state. */

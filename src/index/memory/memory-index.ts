@@ -4,6 +4,7 @@ import {
   type HeldCounts,
   type IndexedTicket,
   type QueueIndex,
+  type QueueIndexOptions,
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
@@ -27,11 +28,6 @@ interface QueueState {
   meta: QueueMeta | undefined;
 }
 
-export interface MemoryQueueIndexOptions {
-  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
-  endedCap?: number;
-}
-
 /**
  * The embedded hot index: everything in this process's memory. The waiting set is a WaitingLine
  * (a few bytes per visitor); ended tickets are an EndedTickets ring (about 16 bytes each, capped per
@@ -44,7 +40,7 @@ export class MemoryQueueIndex implements QueueIndex {
   private readonly queues = new Map<string, QueueState>();
   private readonly endedCap: number;
 
-  constructor(options: MemoryQueueIndexOptions = {}) {
+  constructor(options: QueueIndexOptions = {}) {
     this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
   }
 

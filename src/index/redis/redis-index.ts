@@ -5,17 +5,16 @@ import {
   type HeldCounts,
   type IndexedTicket,
   type QueueIndex,
+  type QueueIndexOptions,
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
 import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
 import { IndexScripts, type PollReply } from "./scripts.js";
 
-export interface RedisQueueIndexOptions {
+export interface RedisQueueIndexOptions extends QueueIndexOptions {
   /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
   prefix?: string;
-  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
-  endedCap?: number;
 }
 
 /**
