@@ -14,6 +14,12 @@
  */
 export const ENDED_CAP_PER_QUEUE = 65_536;
 
+/** What both adapters take (the Redis one also takes its connection and a key prefix). */
+export interface QueueIndexOptions {
+  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
+  endedCap?: number;
+}
+
 /** How many entries of each kind one queue holds (both adapters offer `heldCounts`; tests, the bench). */
 export interface HeldCounts {
   waiting: number;
@@ -42,8 +48,9 @@ export type IndexedTicket =
     }
   | { state: "cancelled" | "expired"; size: number }
   /**
-   * Not in the index: an evicted terminal state (ask the record), or, with `rebuilding`, a queue whose
-   * index is being refilled (its ranks are not yet exact).
+   * Not in the index (ask the record): never added, pruned, evicted past the ended cap, or its queue
+   * dropped. With `rebuilding` (Redis only): the queue is not loaded, so a waiting ticket's rank would not
+   * be exact yet and a ticket absent may be waiting in the record.
    */
   | { state: "unknown"; size: number; rebuilding?: boolean };
 
@@ -63,7 +70,7 @@ export interface QueueIndex {
    * was released or ended is not re-added (a late add after a fast release must not resurrect it).
    */
   addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void>;
-  /** The ticket's state; for a waiting or released ticket this is also its heartbeat. */
+  /** The ticket's state; for a waiting ticket also its heartbeat, for a released one its first sighting. */
   poll(queueId: string, seq: number, now: number): Promise<IndexedTicket>;
   /** The same, answered synchronously, by adapters that hold the index in this process. */
   pollNow?(queueId: string, seq: number, now: number): IndexedTicket;
@@ -86,15 +93,21 @@ export interface QueueIndex {
    * `endedCutoff` (ms; by default the same cutoff); polls for them fall back to the record.
    */
   prune(queueId: string, releasedCutoff: number, endedCutoff?: number): Promise<void>;
-  /** Empties a queue (a full rebuild in a single process starts from nothing). */
+  /**
+   * Empties a queue, as a flushed Redis would: in Redis its loaded marker goes too, so polls say
+   * "rebuilding" until the worker rebuilds it. No rebuild calls it (a rebuild only adds); tests do.
+   */
   reset(queueId: string): Promise<void>;
-  /** Marks a queue's rebuild complete: until then a poll of a ticket the index lacks says "unknown". */
+  /**
+   * Marks a queue's rebuild complete. Until then (Redis) a poll of a ticket neither released nor ended says
+   * "unknown" with `rebuilding`; the in-process index is always loaded.
+   */
   markLoaded(queueId: string): Promise<void>;
   /** Whether the queue has been (re)built since the index was last emptied (e.g. Redis flushed). */
   isLoaded(queueId: string): Promise<boolean>;
   /** Waiting seqs greater than `afterSeq`, ascending, up to `limit` (the reconciler compares pages). */
   waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]>;
-  /** Forgets a queue entirely (deleted). */
+  /** Forgets a deleted queue (Redis keeps its loaded marker, so late polls go to the record). */
   drop(queueId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -15,29 +15,16 @@
  * its retention runs from when it first ended. Seqs outside [1, 2^40] are never held (ignored on add).
  */
 
-const CHUNK = 4096;
-const WORDS = CHUNK / 32;
+import { checkEndedCap, isSeq } from "../limits.js";
+import { ARRAY_OVERHEAD, CHUNK, WORDS } from "./chunks.js";
+
 const COUNT = 2 * WORDS; // index of the chunk's entry count
 const CHUNK_WORDS = COUNT + 1;
-const MAX_SEQ = 2 ** 40;
 const MIN_CAPACITY = 16;
-// Rough V8 cost of a typed array's JS object and backing-store header, and of one Map entry.
-const ARRAY_OVERHEAD = 96;
+// Rough V8 cost of one Map entry.
 const MAP_ENTRY = 32;
 
 export type EndedState = "cancelled" | "expired";
-
-/** The cap, if it is a positive integer; else a RangeError. */
-export function checkEndedCap(cap: number): number {
-  if (!Number.isInteger(cap) || cap < 1) {
-    throw new RangeError(`ended cap must be a positive integer, got ${cap}`);
-  }
-  return cap;
-}
-
-function isSeq(seq: number): boolean {
-  return Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
-}
 
 export class EndedTickets {
   readonly #cap: number;

@@ -1,12 +1,14 @@
+import { checkEndedCap, seconds } from "../limits.js";
 import {
   ENDED_CAP_PER_QUEUE,
   type HeldCounts,
   type IndexedTicket,
   type QueueIndex,
+  type QueueIndexOptions,
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
-import { checkEndedCap, EndedTickets } from "./ended-tickets.js";
+import { EndedTickets } from "./ended-tickets.js";
 import { WaitingLine } from "./waiting-line.js";
 
 interface Released {
@@ -26,13 +28,6 @@ interface QueueState {
   meta: QueueMeta | undefined;
 }
 
-export interface MemoryQueueIndexOptions {
-  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
-  endedCap?: number;
-}
-
-const seconds = (ms: number): number => Math.floor(ms / 1000);
-
 /**
  * The embedded hot index: everything in this process's memory. The waiting set is a WaitingLine
  * (a few bytes per visitor); ended tickets are an EndedTickets ring (about 16 bytes each, capped per
@@ -45,7 +40,7 @@ export class MemoryQueueIndex implements QueueIndex {
   private readonly queues = new Map<string, QueueState>();
   private readonly endedCap: number;
 
-  constructor(options: MemoryQueueIndexOptions = {}) {
+  constructor(options: QueueIndexOptions = {}) {
     this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
   }
 

@@ -12,34 +12,15 @@
  * as a spare, since a FIFO queue drains at the head while filling at the tail) but its slot stays so
  * indices remain stable; slots are compacted once drained ones outnumber live ones.
  *
- * Invalid input to add/touch (seq outside [1, 2^40], heartbeat not a uint32) throws RangeError; the
- * read-only queries and remove treat an invalid seq as absent.
+ * The chunk operations are in chunks.ts, the slot bookkeeping (Fenwick tree, lower bound) in fenwick.ts.
+ *
+ * add throws RangeError for a seq outside [1, 2^40] or a heartbeat not a uint32, touch for such a
+ * heartbeat; the read-only queries, touch and remove treat an invalid seq as absent.
  */
 
-const CHUNK = 4096;
-const WORDS = CHUNK / 32;
-const CHUNK_WORDS = WORDS + CHUNK;
-const MAX_SEQ = 2 ** 40;
-const MAX_BEAT = 0xffffffff;
-// Rough V8 cost of a typed array's JS object and backing-store header.
-const ARRAY_OVERHEAD = 96;
-
-function popcount(v: number): number {
-  let x = v - ((v >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
-
-function isSeq(seq: number): boolean {
-  return Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
-}
-
-function checkBeat(seenAt: number): void {
-  if (!Number.isInteger(seenAt) || seenAt < 0 || seenAt > MAX_BEAT) {
-    throw new RangeError(`heartbeat must be a uint32, got ${seenAt}`);
-  }
-}
+import { checkBeat, checkSeq, isSeq, MAX_SEQ } from "../limits.js";
+import { ARRAY_OVERHEAD, CHUNK, collectFrom, LINE_CHUNK_WORDS, membersBelow, WORDS } from "./chunks.js";
+import { addAt, appendEmpty, lowerBound, prefixSum, rebuildTree } from "./fenwick.js";
 
 export class WaitingLine {
   #keys = new Int32Array(8); // chunk number per slot, ascending; 2^40 / 4096 fits in int32
@@ -60,7 +41,7 @@ export class WaitingLine {
 
   /** Adds seq with heartbeat seenAt; false if already present. Any order works, ascending is fastest. */
   add(seq: number, seenAt: number): boolean {
-    if (!isSeq(seq)) throw new RangeError(`seq must be an integer in [1, 2^40], got ${seq}`);
+    checkSeq(seq);
     checkBeat(seenAt);
     const k = Math.floor(seq / CHUNK);
     const off = seq - k * CHUNK;
@@ -69,7 +50,7 @@ export class WaitingLine {
     let c = this.#chunks[s];
     if (c === undefined) {
       // A drained chunk's bitset is already all zero and absent members' heartbeats are never read.
-      c = this.#spare ?? new Uint32Array(CHUNK_WORDS);
+      c = this.#spare ?? new Uint32Array(LINE_CHUNK_WORDS);
       this.#spare = undefined;
       this.#chunks[s] = c;
       this.#drained--;
@@ -81,7 +62,7 @@ export class WaitingLine {
     c[w] = word | bit;
     c[WORDS + off] = seenAt;
     this.#counts[s] = (this.#counts[s] ?? 0) + 1;
-    this.#bump(s, 1);
+    addAt(this.#tree, s, this.#slots, 1);
     this.#size++;
     if (s < this.#lo) this.#lo = s;
     return true;
@@ -100,7 +81,7 @@ export class WaitingLine {
     const w = off >>> 5;
     c[w] = (c[w] ?? 0) & ~(1 << (off & 31));
     this.#size--;
-    this.#bump(s, -1);
+    addAt(this.#tree, s, this.#slots, -1);
     const left = (this.#counts[s] ?? 0) - 1;
     this.#counts[s] = left;
     if (left === 0) this.#drain(s);
@@ -113,20 +94,11 @@ export class WaitingLine {
     if (seq > MAX_SEQ) return this.#size;
     const q = Math.ceil(seq); // members below a fractional seq are those below its ceiling
     const k = Math.floor(q / CHUNK);
-    const s = this.#lowerBound(k);
-    let r = this.#prefix(s);
+    const s = lowerBound(this.#keys, this.#slots, k);
+    const r = prefixSum(this.#tree, s);
     const c = s < this.#slots && this.#keys[s] === k ? this.#chunks[s] : undefined;
     if (c === undefined) return r;
-    const off = q - k * CHUNK;
-    const w = off >>> 5;
-    const low = ~(-1 << (off & 31));
-    if (w < WORDS / 2) {
-      for (let i = 0; i < w; i++) r += popcount(c[i] ?? 0);
-      return r + popcount((c[w] ?? 0) & low);
-    }
-    let above = popcount((c[w] ?? 0) & ~low);
-    for (let i = w + 1; i < WORDS; i++) above += popcount(c[i] ?? 0);
-    return r + (this.#counts[s] ?? 0) - above;
+    return r + membersBelow(c, q - k * CHUNK, this.#counts[s] ?? 0);
   }
 
   /** Sets a present member's heartbeat; no-op if absent. */
@@ -160,7 +132,7 @@ export class WaitingLine {
   memoryBytes(): number {
     const live = this.#slots - this.#drained + (this.#spare === undefined ? 0 : 1);
     return (
-      live * (CHUNK_WORDS * 4 + ARRAY_OVERHEAD) +
+      live * (LINE_CHUNK_WORDS * 4 + ARRAY_OVERHEAD) +
       this.#keys.byteLength +
       this.#counts.byteLength +
       this.#tree.byteLength +
@@ -180,30 +152,7 @@ export class WaitingLine {
       if (c === undefined) continue;
       const base = (this.#keys[s] ?? 0) * CHUNK;
       if (base + CHUNK <= after) continue;
-      for (let w = 0; w < WORDS; w++) {
-        let x = c[w] ?? 0;
-        if (x === 0) continue;
-        const at = w * 32;
-        if (x === 0xffffffff) {
-          // Dense queues are mostly full words: a plain loop beats peeling bits one at a time.
-          for (let b = 0; b < 32; b++) {
-            if ((c[WORDS + at + b] ?? 0) < cutoff && base + at + b > after) {
-              out.push(base + at + b);
-              if (out.length === max) return out;
-            }
-          }
-          continue;
-        }
-        while (x !== 0) {
-          const t = x & -x;
-          const b = 31 - Math.clz32(t);
-          x ^= t;
-          if ((c[WORDS + at + b] ?? 0) < cutoff && base + at + b > after) {
-            out.push(base + at + b);
-            if (out.length === max) return out;
-          }
-        }
-      }
+      if (collectFrom(c, base, after, cutoff, out, max)) return out;
     }
     return out;
   }
@@ -223,40 +172,17 @@ export class WaitingLine {
   #slotOf(k: number): number {
     const h = this.#hint;
     if (h < this.#slots && this.#keys[h] === k) return h;
-    const s = this.#lowerBound(k);
+    const s = lowerBound(this.#keys, this.#slots, k);
     if (s === this.#slots || this.#keys[s] !== k) return -1;
     this.#hint = s;
     return s;
-  }
-
-  #lowerBound(k: number): number {
-    let lo = 0;
-    let hi = this.#slots;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#keys[mid] ?? 0) < k) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Members in slots [0, s). */
-  #prefix(s: number): number {
-    let sum = 0;
-    for (let i = s; i > 0; i -= i & -i) sum += this.#tree[i] ?? 0;
-    return sum;
-  }
-
-  #bump(s: number, delta: number): void {
-    const t = this.#tree;
-    for (let i = s + 1; i <= this.#slots; i += i & -i) t[i] = (t[i] ?? 0) + delta;
   }
 
   /** Creates an empty, chunkless slot for chunk k and returns its index. */
   #insertSlot(k: number): number {
     const n = this.#slots;
     if (n === this.#keys.length) this.#resize(n * 2);
-    const s = this.#lowerBound(k);
+    const s = lowerBound(this.#keys, n, k);
     this.#keys.copyWithin(s + 1, s, n);
     this.#counts.copyWithin(s + 1, s, n);
     this.#keys[s] = k;
@@ -264,14 +190,9 @@ export class WaitingLine {
     this.#chunks.splice(s, 0, undefined);
     this.#slots = n + 1;
     this.#drained++;
-    if (s === n) {
-      // Appending (the usual case): node i sums slots (i - lowbit(i), i], the last being the new
-      // empty one, so it is the difference of two prefixes already in the tree.
-      const i = n + 1;
-      this.#tree[i] = this.#prefix(n) - this.#prefix(i - (i & -i));
-    } else {
-      this.#rebuildTree();
-    }
+    // Appending is the usual case, and needs only the new node.
+    if (s === n) appendEmpty(this.#tree, n);
+    else rebuildTree(this.#tree, this.#counts, this.#slots);
     // Slots below #lo are all empty before and after the shift, so #lo stays a valid bound.
     this.#hint = s;
     return s;
@@ -303,7 +224,7 @@ export class WaitingLine {
     let cap = 8;
     while (cap < n * 2) cap *= 2;
     if (cap < this.#keys.length) this.#resize(cap);
-    this.#rebuildTree();
+    rebuildTree(this.#tree, this.#counts, this.#slots);
   }
 
   #resize(cap: number): void {
@@ -316,17 +237,5 @@ export class WaitingLine {
     const tree = new Int32Array(cap + 1);
     tree.set(this.#tree.subarray(0, this.#slots + 1));
     this.#tree = tree;
-  }
-
-  #rebuildTree(): void {
-    const n = this.#slots;
-    const t = this.#tree;
-    t.fill(0);
-    for (let i = 1; i <= n; i++) {
-      const v = (t[i] ?? 0) + (this.#counts[i - 1] ?? 0);
-      t[i] = v;
-      const j = i + (i & -i);
-      if (j <= n) t[j] = (t[j] ?? 0) + v;
-    }
   }
 }

@@ -15,8 +15,8 @@
  * | `aq:{q:<id>}:loaded`           | STRING | present once the queue was rebuilt since the index was emptied |
  *
  * Without `loaded` (Redis flushed, or a queue not yet built) a poll answers "unknown, rebuilding" for any
- * ticket not released or ended. `reset` deletes it (a rebuild follows); `drop` keeps it, so late polls of
- * a deleted queue fall through to the record.
+ * ticket not released or ended. `reset` deletes it (the worker then rebuilds the queue); `drop` keeps
+ * it, so late polls of a deleted queue fall through to the record.
  *
  * Seqs are stored as decimal strings: up to 2^40 they are exact as scores (doubles) and as Lua numbers.
  * Heartbeats are whole seconds (as in the embedded index), so `abandoned` compares the same values in both.

@@ -1,24 +1,21 @@
 import type { Redis } from "ioredis";
+import { checkBeat, checkEndedCap, checkSeq, seconds } from "../limits.js";
 import {
   ENDED_CAP_PER_QUEUE,
   type HeldCounts,
   type IndexedTicket,
   type QueueIndex,
+  type QueueIndexOptions,
   type QueueMeta,
   type ReleasedEntry,
 } from "../types.js";
 import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
 import { IndexScripts, type PollReply } from "./scripts.js";
 
-export interface RedisQueueIndexOptions {
+export interface RedisQueueIndexOptions extends QueueIndexOptions {
   /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
   prefix?: string;
-  /** Most ended entries held per queue (default ENDED_CAP_PER_QUEUE). */
-  endedCap?: number;
 }
-
-const MAX_SEQ = 2 ** 40;
-const MAX_BEAT = 0xffffffff;
 
 /**
  * How many stale tickets `abandoned` looks at to pick the smallest seqs: its answer equals the embedded
@@ -29,20 +26,10 @@ const ABANDONED_SCAN = 10_000;
 /** A prune cutoff as a score bound; NaN prunes nothing, as in the embedded index. */
 const cutoffBound = (ms: number): string => (Number.isNaN(ms) ? "-inf" : String(ms));
 
-/** Heartbeats are whole seconds, as in the embedded index, so both compare the same values. */
-const seconds = (ms: number): number => Math.floor(ms / 1000);
-
-/** What the embedded WaitingLine refuses on add; checked here so both adapters reject the same input. */
-function checkJoin(seqs: readonly number[], now: number): void {
-  for (const seq of seqs) {
-    if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) {
-      throw new RangeError(`seq must be an integer in [1, 2^40], got ${seq}`);
-    }
-  }
-  const beat = seconds(now);
-  if (seqs.length > 0 && !(beat >= 0 && beat <= MAX_BEAT)) {
-    throw new RangeError(`heartbeat must be a uint32, got ${beat}`);
-  }
+/** What the embedded WaitingLine refuses on add, checked before anything is written. */
+function checkAdd(seqs: readonly number[], now: number): void {
+  for (const seq of seqs) checkSeq(seq);
+  if (seqs.length > 0) checkBeat(seconds(now));
 }
 
 function toMeta(reply: Extract<PollReply, { state: "waiting" }>): QueueMeta | undefined {
@@ -94,10 +81,7 @@ export class RedisQueueIndex implements QueueIndex {
     options: RedisQueueIndexOptions = {},
   ) {
     this.prefix = options.prefix ?? "aq";
-    this.endedCap = options.endedCap ?? ENDED_CAP_PER_QUEUE;
-    if (!Number.isInteger(this.endedCap) || this.endedCap < 1) {
-      throw new RangeError(`ended cap must be a positive integer, got ${this.endedCap}`);
-    }
+    this.endedCap = checkEndedCap(options.endedCap ?? ENDED_CAP_PER_QUEUE);
     this.scripts = new IndexScripts(redis);
   }
 
@@ -115,7 +99,7 @@ export class RedisQueueIndex implements QueueIndex {
   }
 
   async addWaiting(queueId: string, seqs: readonly number[], now: number): Promise<void> {
-    checkJoin(seqs, now);
+    checkAdd(seqs, now);
     if (seqs.length === 0) return;
     await this.scripts.addWaiting(this.keys(queueId), seconds(now), seqs.map(String));
   }
@@ -167,16 +151,7 @@ export class RedisQueueIndex implements QueueIndex {
     // The embedded index stops once it has at least `limit`, so a fractional limit rounds up there.
     const count = Math.ceil(limit);
     if (!(count > 0) || Number.isNaN(cutoff)) return [];
-    const seqs = await this.redis.zrange(
-      this.keys(queueId).unseen,
-      "-inf",
-      `(${cutoff}`,
-      "BYSCORE",
-      "LIMIT",
-      0,
-      count,
-    );
-    return seqs.map(Number);
+    return this.byScore(this.keys(queueId).unseen, "-inf", `(${cutoff}`, count);
   }
 
   async prune(queueId: string, releasedCutoff: number, endedCutoff = releasedCutoff): Promise<void> {
@@ -196,7 +171,7 @@ export class RedisQueueIndex implements QueueIndex {
     return { waiting, released, unseen, ended: cancelled + expired };
   }
 
-  /** Deletes all of the queue, the loaded marker too: a rebuild follows; polls say "rebuilding" till then. */
+  /** Deletes all of the queue, the loaded marker too: polls say "rebuilding" until a worker rebuilds it. */
   async reset(queueId: string): Promise<void> {
     await this.redis.del(...allQueueKeys(this.keys(queueId)));
   }
@@ -212,16 +187,7 @@ export class RedisQueueIndex implements QueueIndex {
   async waitingPage(queueId: string, afterSeq: number, limit: number): Promise<number[]> {
     const count = Math.floor(limit);
     if (!(count > 0) || Number.isNaN(afterSeq)) return [];
-    const seqs = await this.redis.zrange(
-      this.keys(queueId).waiting,
-      `(${afterSeq}`,
-      "+inf",
-      "BYSCORE",
-      "LIMIT",
-      0,
-      count,
-    );
-    return seqs.map(Number);
+    return this.byScore(this.keys(queueId).waiting, `(${afterSeq}`, "+inf", count);
   }
 
   /**
@@ -232,6 +198,12 @@ export class RedisQueueIndex implements QueueIndex {
   async drop(queueId: string): Promise<void> {
     const keys = this.keys(queueId);
     await this.redis.del(...allQueueKeys(keys).filter((key) => key !== keys.loaded));
+  }
+
+  /** Up to `count` seqs of a sorted set with scores in [min, max], lowest score first. */
+  private async byScore(key: string, min: string, max: string, count: number): Promise<number[]> {
+    const seqs = await this.redis.zrange(key, min, max, "BYSCORE", "LIMIT", 0, count);
+    return seqs.map(Number);
   }
 
   /** Does not quit the connection: it was given to the index, and its owner closes it. */

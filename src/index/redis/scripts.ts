@@ -1,76 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import type { QueueKeys } from "./keys.js";
+import { defineScripts, type ScriptCall, type ScriptName } from "./script-loader.js";
 
 /**
- * The hot index's Lua scripts (./lua/<name>-<numKeys>.lua, each with a KEYS/ARGV header), defined on a
- * connection with `defineCommand`: ioredis sends EVALSHA, or EVAL the first time on a socket, so every call
- * is one command and one round trip. Each script has a typed wrapper here that puts the keys in the order
- * its header lists and decodes its reply; the mapping to domain types is the adapter's.
+ * Typed wrappers over the hot index's Lua scripts (loaded and defined by script-loader.ts): each puts the
+ * keys in the order its script's header lists them and decodes the reply; mapping to domain types is the
+ * adapter's. Every call is one command and one round trip.
  */
-
-type Arg = string | number;
-type Command = (...args: Arg[]) => Promise<unknown>;
-
-const SCRIPTS = {
-  addWaiting: { file: "add-waiting-5.lua", keys: 5 },
-  poll: { file: "poll-8.lua", keys: 8 },
-  end: { file: "end-7.lua", keys: 7 },
-  markReleased: { file: "mark-released-5.lua", keys: 5 },
-  markSeen: { file: "mark-seen-2.lua", keys: 2 },
-  prune: { file: "prune-5.lua", keys: 5 },
-  abandoned: { file: "abandoned-1.lua", keys: 1 },
-} as const;
-
-type ScriptName = keyof typeof SCRIPTS;
-
-/**
- * Where the .lua files are: next to this module when run from the sources (tsx), else, in a `dist/` build
- * (tsc does not copy them), the same path under `src/`.
- */
-export function luaDirectory(moduleUrl: string = import.meta.url): URL {
-  const beside = new URL("./lua/", moduleUrl);
-  if (existsSync(new URL(SCRIPTS.poll.file, beside))) return beside;
-  const at = beside.href.lastIndexOf("/dist/");
-  if (at >= 0) {
-    const source = new URL(`${beside.href.slice(0, at)}/src/${beside.href.slice(at + "/dist/".length)}`);
-    if (existsSync(new URL(SCRIPTS.poll.file, source))) return source;
-  }
-  throw new Error(
-    `hot index Lua scripts not found in ${fileURLToPath(beside)} (nor under src/ for a dist build)`,
-  );
-}
-
-let sources: Record<ScriptName, string> | undefined;
-
-function luaSources(): Record<ScriptName, string> {
-  if (sources === undefined) {
-    const dir = luaDirectory();
-    const read = (name: ScriptName) => readFileSync(new URL(SCRIPTS[name].file, dir), "utf8");
-    sources = {
-      addWaiting: read("addWaiting"),
-      poll: read("poll"),
-      end: read("end"),
-      markReleased: read("markReleased"),
-      markSeen: read("markSeen"),
-      prune: read("prune"),
-      abandoned: read("abandoned"),
-    };
-  }
-  return sources;
-}
-
-const isCommand = (value: unknown): value is Command => typeof value === "function";
-
-/** Defines the script on the connection (under a namespaced name) and returns it bound to that connection. */
-function define(redis: Redis, name: ScriptName): Command {
-  const command = `anteroomIndex_${name}`;
-  redis.defineCommand(command, { numberOfKeys: SCRIPTS[name].keys, lua: luaSources()[name] });
-  const defined: unknown = Reflect.get(redis, command);
-  if (!isCommand(defined)) throw new Error(`ioredis did not define the ${command} command`);
-  return defined.bind(redis);
-}
 
 export type PollReply =
   | {
@@ -148,45 +84,35 @@ function decodePoll(reply: unknown): PollReply {
 
 /** The scripts, defined on one connection; keys come from `queueKeys`, seqs as decimal strings. */
 export class IndexScripts {
-  private readonly commands: Record<ScriptName, Command>;
+  private readonly calls: Map<string, ScriptCall>;
 
   constructor(redis: Redis) {
-    this.commands = {
-      addWaiting: define(redis, "addWaiting"),
-      poll: define(redis, "poll"),
-      end: define(redis, "end"),
-      markReleased: define(redis, "markReleased"),
-      markSeen: define(redis, "markSeen"),
-      prune: define(redis, "prune"),
-      abandoned: define(redis, "abandoned"),
-    };
+    this.calls = defineScripts(redis);
+  }
+
+  private run(
+    name: ScriptName,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const call = this.calls.get(name);
+    if (call === undefined) throw new Error(`no hot index Lua script named ${name}`);
+    return call(keys, args);
   }
 
   async addWaiting(k: QueueKeys, beatSeconds: number, seqs: readonly string[]): Promise<void> {
-    await this.commands.addWaiting(
-      k.waiting,
-      k.beats,
-      k.released,
-      k.cancelled,
-      k.expired,
-      beatSeconds,
-      ...seqs,
+    await this.run(
+      "add-waiting",
+      [k.waiting, k.beats, k.released, k.cancelled, k.expired],
+      [beatSeconds, ...seqs],
     );
   }
 
   async poll(k: QueueKeys, seq: string, now: string, beatSeconds: number): Promise<PollReply> {
-    const reply = await this.commands.poll(
-      k.waiting,
-      k.beats,
-      k.released,
-      k.unseen,
-      k.cancelled,
-      k.expired,
-      k.meta,
-      k.loaded,
-      seq,
-      now,
-      beatSeconds,
+    const reply = await this.run(
+      "poll",
+      [k.waiting, k.beats, k.released, k.unseen, k.cancelled, k.expired, k.meta, k.loaded],
+      [seq, now, beatSeconds],
     );
     return decodePoll(reply);
   }
@@ -199,46 +125,29 @@ export class IndexScripts {
     seqs: readonly string[],
   ): Promise<void> {
     const [into, other] = state === "cancelled" ? [k.cancelled, k.expired] : [k.expired, k.cancelled];
-    await this.commands.end(
-      k.waiting,
-      k.beats,
-      k.released,
-      k.releasedAt,
-      k.unseen,
-      into,
-      other,
-      at,
-      cap,
-      ...seqs,
+    await this.run(
+      "end",
+      [k.waiting, k.beats, k.released, k.releasedAt, k.unseen, into, other],
+      [at, cap, ...seqs],
     );
   }
 
   async markReleased(k: QueueKeys, entries: readonly ReleasedArgs[]): Promise<void> {
     const args = entries.flatMap((e) => [e.seq, e.releasedAt, e.seenAt ?? "", e.accessToken]);
-    await this.commands.markReleased(k.waiting, k.beats, k.released, k.releasedAt, k.unseen, ...args);
+    await this.run("mark-released", [k.waiting, k.beats, k.released, k.releasedAt, k.unseen], args);
   }
 
   async markSeen(k: QueueKeys, seq: string, now: string): Promise<boolean> {
-    return integer("mark-seen", await this.commands.markSeen(k.released, k.unseen, seq, now)) === 1;
+    return integer("mark-seen", await this.run("mark-seen", [k.released, k.unseen], [seq, now])) === 1;
   }
 
   async prune(k: QueueKeys, releasedCutoff: string, endedCutoff: string): Promise<number> {
-    return integer(
-      "prune",
-      await this.commands.prune(
-        k.released,
-        k.releasedAt,
-        k.unseen,
-        k.cancelled,
-        k.expired,
-        releasedCutoff,
-        endedCutoff,
-      ),
-    );
+    const keys = [k.released, k.releasedAt, k.unseen, k.cancelled, k.expired];
+    return integer("prune", await this.run("prune", keys, [releasedCutoff, endedCutoff]));
   }
 
   async abandoned(k: QueueKeys, cutoffSeconds: number, limit: number, budget: number): Promise<number[]> {
-    const reply = await this.commands.abandoned(k.beats, cutoffSeconds, limit, budget);
+    const reply = await this.run("abandoned", [k.beats], [cutoffSeconds, limit, budget]);
     if (!Array.isArray(reply)) throw unexpected("abandoned", reply);
     const items: unknown[] = reply;
     return items.map((seq) => integer("abandoned", seq));

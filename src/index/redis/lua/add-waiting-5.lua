@@ -14,14 +14,8 @@
 
   Returns: nothing.
 ]]
+-- @include chunked
 local beat = ARGV[1]
-
--- ZADD NX in chunks of 500 members: unpack() of a long list would overflow Lua's C stack.
-local function addAll(key, pairs)
-  for i = 1, #pairs, 1000 do
-    redis.call("ZADD", key, "NX", unpack(pairs, i, math.min(i + 999, #pairs)))
-  end
-end
 
 local bySeq, byBeat = {}, {}
 for i = 2, #ARGV do
@@ -35,5 +29,5 @@ for i = 2, #ARGV do
     byBeat[#byBeat + 1] = seq
   end
 end
-addAll(KEYS[1], bySeq)
-addAll(KEYS[2], byBeat)
+chunked("ZADD", KEYS[1], bySeq, "NX")
+chunked("ZADD", KEYS[2], byBeat, "NX")

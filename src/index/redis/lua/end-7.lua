@@ -18,15 +18,10 @@
 
   Returns: nothing.
 ]]
+-- @include chunked
+-- @include forget-released
 local at, cap = ARGV[1], tonumber(ARGV[2])
 local into, other = KEYS[6], KEYS[7]
-
--- One command per chunk of 1000 list items: unpack() of a long list would overflow Lua's C stack.
-local function chunked(command, key, list)
-  for i = 1, #list, 1000 do
-    redis.call(command, key, unpack(list, i, math.min(i + 999, #list)))
-  end
-end
 
 local seqs, ended = {}, {}
 for i = 3, #ARGV do
@@ -43,9 +38,7 @@ for i = 3, #ARGV do
 end
 chunked("ZREM", KEYS[1], seqs)
 chunked("ZREM", KEYS[2], seqs)
-chunked("HDEL", KEYS[3], seqs)
-chunked("ZREM", KEYS[4], seqs)
-chunked("ZREM", KEYS[5], seqs)
+forgetReleased(KEYS[3], KEYS[4], KEYS[5], seqs)
 chunked("ZADD", into, ended)
 
 -- Over the cap: merge the two sets' oldest to find how many of the `over` oldest each one holds.

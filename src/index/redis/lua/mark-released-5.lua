@@ -12,11 +12,12 @@
 
   Returns: nothing.
 ]]
+-- @include released
 for i = 1, #ARGV, 4 do
   local seq, releasedAt, seenAt, token = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   redis.call("ZREM", KEYS[1], seq)
   redis.call("ZREM", KEYS[2], seq)
-  redis.call("HSET", KEYS[3], seq, releasedAt .. "|" .. seenAt .. "|" .. token)
+  redis.call("HSET", KEYS[3], seq, releasedEntry(releasedAt, seenAt, token))
   redis.call("ZADD", KEYS[4], releasedAt, seq)
   if seenAt == "" then
     redis.call("ZADD", KEYS[5], releasedAt, seq)

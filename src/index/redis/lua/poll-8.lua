@@ -25,6 +25,7 @@
     {"cancelled", size} | {"expired", size}
     {"unknown", size, rebuilding (1 when the queue is not loaded, else 0)}
 ]]
+-- @include released
 local seq = ARGV[1]
 local size = redis.call("ZCARD", KEYS[1])
 local rebuilding = 1 - redis.call("EXISTS", KEYS[8])
@@ -42,17 +43,7 @@ end
 
 local released = redis.call("HGET", KEYS[3], seq)
 if released then
-  local a = string.find(released, "|", 1, true)
-  local b = string.find(released, "|", a + 1, true)
-  local releasedAt = string.sub(released, 1, a - 1)
-  local seenAt = string.sub(released, a + 1, b - 1)
-  local token = string.sub(released, b + 1)
-  local firstSeen = 0
-  if seenAt == "" then
-    firstSeen = 1
-    redis.call("HSET", KEYS[3], seq, releasedAt .. "|" .. ARGV[2] .. "|" .. token)
-    redis.call("ZREM", KEYS[4], seq)
-  end
+  local releasedAt, token, firstSeen = seeReleased(KEYS[3], KEYS[4], seq, released, ARGV[2])
   return {"released", size, releasedAt, token, firstSeen}
 end
 

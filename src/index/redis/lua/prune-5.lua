@@ -13,18 +13,17 @@
 
   Returns: the number of entries forgotten.
 ]]
+-- @include forget-released
 local releasedBelow = "(" .. ARGV[1]
 local endedBelow = "(" .. ARGV[2]
 local forgotten = 0
--- In pages of 1000: unpack() of a long list would overflow Lua's C stack.
+-- A page (from chunked) at a time: a long due list is never read whole.
 while true do
-  local old = redis.call("ZRANGE", KEYS[2], "-inf", releasedBelow, "BYSCORE", "LIMIT", 0, 1000)
+  local old = redis.call("ZRANGE", KEYS[2], "-inf", releasedBelow, "BYSCORE", "LIMIT", 0, PAGE)
   if #old == 0 then
     break
   end
-  redis.call("HDEL", KEYS[1], unpack(old))
-  redis.call("ZREM", KEYS[3], unpack(old))
-  redis.call("ZREM", KEYS[2], unpack(old))
+  forgetReleased(KEYS[1], KEYS[2], KEYS[3], old)
   forgotten = forgotten + #old
 end
 forgotten = forgotten + redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", endedBelow)
