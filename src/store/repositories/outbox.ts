@@ -46,6 +46,4 @@ export interface OutboxRepository {
   ): Promise<boolean>;
   forQueue(queueId: string): Promise<OutboxEntry[]>;
   errors(filter: { applicationIds: Visibility; limit: number }): Promise<CallbackError[]>;
-  /** Earliest next attempt among pending entries, to know when to look again. */
-  nextDueAt(): Promise<string | undefined>;
 }
