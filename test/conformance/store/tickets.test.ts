@@ -151,4 +151,16 @@ describe.each(dialects)("Store conformance, tickets: $name", (dialect) => {
     const rest = await tickets.activePage(queueId, 4, 10);
     expect(rest.map((row) => row.seq)).toEqual([5, 6, 8]);
   });
+
+  it("takes any number of ticket numbers in one call, more than one statement can bind", async () => {
+    // SQLite binds at most 32,766 parameters a statement, PostgreSQL 65,535: the reconciler may ask
+    // about every stale number the hot index holds.
+    const { queueId } = await line(6);
+    const { tickets } = t.store;
+    await markReleased(t.store, queueId, [5, 6], at(1));
+    const many = (...known: number[]) => [...known, ...Array.from({ length: 70_000 }, (_, i) => 1000 + i)];
+    expect(sorted((await tickets.findBySeqs(queueId, many(2, 4))).map((row) => row.seq))).toEqual([2, 4]);
+    expect(sorted(await tickets.expireAbandoned(queueId, many(1, 2), at(10)))).toEqual([1, 2]);
+    expect(await tickets.expireUnseen(queueId, many(6), at(10))).toEqual([6]);
+  });
 });
