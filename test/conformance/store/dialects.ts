@@ -17,15 +17,16 @@ import { adminQuery, postgresForTests } from "../../helpers/postgres.js";
  */
 export interface StoreDialect {
   name: Dialect;
-  open(): Promise<{ store: KyselyStore; destroy(): Promise<void> }>;
+  /** A store over an empty database of its own, migrated unless told not to. */
+  open(options?: { migrate?: boolean }): Promise<{ store: KyselyStore; destroy(): Promise<void> }>;
 }
 
 const sqlite: StoreDialect = {
   name: "sqlite",
-  async open() {
+  async open({ migrate = true } = {}) {
     const dir = mkdtempSync(path.join(tmpdir(), "anteroom-store-"));
     const store = openSqliteStore(path.join(dir, "record.db"));
-    await store.migrate();
+    if (migrate) await store.migrate();
     return {
       store,
       async destroy() {
@@ -39,12 +40,12 @@ const sqlite: StoreDialect = {
 function postgres(url: string): StoreDialect {
   return {
     name: "postgres",
-    async open() {
+    async open({ migrate = true } = {}) {
       const schema = `store_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
       await adminQuery(url, `create schema ${schema}`);
       // Several connections, so concurrent calls in a test really run side by side (as workers do).
       const store = openPostgresStore(url, { schema, poolSize: 8 });
-      await store.migrate();
+      if (migrate) await store.migrate();
       return {
         store,
         async destroy() {

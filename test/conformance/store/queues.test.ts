@@ -116,4 +116,19 @@ describe.each(dialects)("Store conformance, queues: $name", (dialect) => {
     });
     expect(await applications.findById(app.id)).toBeDefined();
   });
+
+  it("treats a queue whose application is deleted as gone, whatever its own row says", async () => {
+    const { applications, queues } = t.store;
+    const app = await applications.create(newApplication(), at());
+    const queue = await queues.create(newQueue(app.id), at());
+    await t.store.db
+      .updateTable("applications")
+      .set({ deleted_at: at(1) })
+      .where("id", "=", app.id)
+      .execute();
+    expect(await queues.findById(queue.id)).toBeUndefined();
+    expect(await queues.findActive(queue.id)).toBeUndefined();
+    expect(await queues.active()).toEqual([]);
+    expect(await queues.list({ visible: "all" }, { limit: 10, offset: 0 })).toEqual({ items: [], total: 0 });
+  });
 });

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import type { JoinOutcome, Ticket } from "../../../src/store/types.js";
 import { dialects, useStore } from "./dialects.js";
@@ -113,7 +114,12 @@ describe.each(dialects)("Store conformance, joinBatch: $name", (dialect) => {
     const deletedApp = await site(t.store);
     await joined(t.store, deletedQueue.queue.id, ["before"]);
     await t.store.queues.softDelete(deletedQueue.queue.id, at(1));
-    await t.store.applications.softDelete(deletedApp.app.id, at(1));
+    // Only the application's row: the join checks it, rather than relying on the delete reaching its queues.
+    await t.store.db
+      .updateTable("applications")
+      .set({ deleted_at: at(1) })
+      .where("id", "=", deletedApp.app.id)
+      .execute();
     const outcomes = await t.store.tickets.joinBatch(
       [
         { queueId: deletedQueue.queue.id, visitorId: "before" },
@@ -184,5 +190,46 @@ describe.each(dialects)("Store conformance, joinBatch: $name", (dialect) => {
     expect(stored).toHaveLength(visitors.length);
     expect(new Set(stored.map((row) => row.seq)).size).toBe(visitors.length);
     expect(new Set(stored.map((row) => row.visitor_id))).toEqual(new Set(visitors));
+  });
+
+  it("stores nothing of a queue's part that fails, and answers every request for what was stored", async () => {
+    const healthy = await site(t.store);
+    const failing = await site(t.store);
+    // The record itself refuses one visitor id (this test's database only).
+    if (dialect.name === "sqlite") {
+      await sql`create trigger poison before insert on tickets when new.visitor_id = 'poison'
+        begin select raise(abort, 'poisoned visitor'); end`.execute(t.store.db);
+    } else {
+      await sql`create function poison() returns trigger language plpgsql as $$
+        begin if new.visitor_id = 'poison' then raise exception 'poisoned visitor'; end if; return new; end $$`.execute(
+        t.store.db,
+      );
+      await sql`create trigger poison before insert on tickets for each row execute function poison()`.execute(
+        t.store.db,
+      );
+    }
+    const requests = [
+      { queueId: healthy.queue.id, visitorId: "a" },
+      { queueId: failing.queue.id, visitorId: "b" },
+      { queueId: failing.queue.id, visitorId: "poison" },
+    ];
+    const result = await t.store.tickets.joinBatch(requests, at()).then(
+      (outcomes) => ({ outcomes }),
+      (error: unknown) => ({ error }),
+    );
+    const stored = await t.store.db.selectFrom("tickets").select(["queue_id", "visitor_id"]).execute();
+    expect(stored.filter((row) => row.queue_id === failing.queue.id)).toEqual([]);
+    if (dialect.name === "sqlite") {
+      // One transaction for the whole batch: all of it fails, and says so.
+      expect(result).toEqual({ error: expect.any(Error) });
+      expect(stored).toEqual([]);
+    } else {
+      // One statement per queue: the healthy queue's part stands, and is answered as joined.
+      if (!("outcomes" in result)) throw result.error;
+      expect(result.outcomes.map((outcome) => outcome.kind)).toEqual(["joined", "failed", "failed"]);
+      expect(stored).toEqual([{ queue_id: healthy.queue.id, visitor_id: "a" }]);
+    }
+    // Nothing failed alone: with every part refused, the batch throws.
+    await expect(t.store.tickets.joinBatch(requests.slice(2), at())).rejects.toThrow(/poisoned visitor/);
   });
 });
