@@ -15,9 +15,10 @@ const active = sql.raw(ACTIVE_TICKET_PREDICATE);
 /**
  * The production join path: one statement per queue in a batch, so a batch costs one round trip and one
  * commit, and the queue's row lock (its ticket counter) is held for no longer than that statement. Same
- * rules as the Kysely repository: an active ticket is returned as it is; the others get consecutive
- * ticket numbers reserved from the queue, which must be live; a concurrent insert of the same visitor by
- * another process wins and its ticket is returned instead.
+ * rules as the SQLite path (sqlite-tickets.ts, sharing join-batch.ts): an active ticket is returned as it
+ * is; the others get consecutive ticket numbers reserved from the queue, which must be live. One more,
+ * as several processes join at once: a concurrent insert of the same visitor by another process wins and
+ * its ticket is returned instead (the numbers reserved for it are left unused).
  */
 export class PostgresTicketRepository extends KyselyTicketRepository {
   constructor(db: Kysely<Database>) {

@@ -6,12 +6,6 @@ import { ACTIVE_TICKET_PREDICATE } from "./migrations/002-waiting-room.js";
 import type { Database } from "./schema.js";
 import type { JoinOutcome, JoinRequest, Ticket } from "./types.js";
 
-/**
- * The embedded join path. Same rules and same SQL as the Kysely repository, but run as prepared
- * statements in one synchronous SQLite transaction: the join batch is the hottest write there is, and
- * building and preparing a multi-row statement per batch cost more than the writes themselves. It holds
- * Kysely's connection while it runs, so it never interleaves with a Kysely transaction.
- */
 interface Prepared {
   findActive: BetterSqlite3.Statement<[string, string], Ticket>;
   reserve: BetterSqlite3.Statement<[number, string], { next_seq: number }>;
@@ -19,6 +13,14 @@ interface Prepared {
   run: (requests: readonly JoinRequest[], now: string) => JoinOutcome[];
 }
 
+/**
+ * The embedded join path: the rules of `TicketRepository.joinBatch`, shared with the PostgreSQL path
+ * through join-batch.ts (an active ticket is returned as it is; the others get consecutive ticket numbers
+ * reserved from the queue, which must be live), as prepared statements in one synchronous SQLite
+ * transaction: the join batch is the hottest write there is, and building and preparing a multi-row
+ * statement per batch cost more than the writes themselves. It holds Kysely's connection while it runs,
+ * so it never interleaves with a Kysely transaction.
+ */
 export class SqliteTicketRepository extends KyselyTicketRepository {
   private prepared: Prepared | undefined;
 

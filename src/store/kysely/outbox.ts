@@ -198,15 +198,4 @@ export class KyselyOutboxRepository implements OutboxRepository {
     if (filter.applicationIds !== "all") query = query.where("application_id", "in", filter.applicationIds);
     return query.orderBy("created_at", "desc").limit(filter.limit).execute();
   }
-
-  async nextDueAt(): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom("callback_outbox")
-      .select("next_attempt_at")
-      .where("status", "=", "pending")
-      .orderBy("next_attempt_at")
-      .limit(1)
-      .executeTakeFirst();
-    return row?.next_attempt_at;
-  }
 }

@@ -11,6 +11,7 @@ import type {
   SigningKeyRow,
   Ticket,
 } from "../types.js";
+import { inChunks } from "./util.js";
 
 const waiting = sql.raw<boolean>(WAITING_TICKET_PREDICATE);
 
@@ -77,8 +78,8 @@ function toState(row: RateStateTable): RateState {
 /**
  * One release round for one application, in one transaction and few round trips (this runs every few
  * milliseconds per application with several workers): lock, read the rate state and when each queue's
- * front visitor joined, pick, read the signing key, update tickets in one statement, write the outbox in
- * one statement, upsert the rate state in one statement.
+ * front visitor joined, pick, read the signing key, update tickets and write the outbox in one statement
+ * each (per thousand tickets), upsert the rate state in one statement.
  */
 export class KyselyReleaseRepository implements ReleaseRepository {
   constructor(
@@ -200,10 +201,10 @@ export class KyselyReleaseRepository implements ReleaseRepository {
           delivered_at: null,
         });
       }
-      if (released.length > 0) {
-        // Each ticket gets its own token: one UPDATE with a CASE over the ids.
+      // Each ticket gets its own token: an UPDATE with a CASE over the ids, for as many as a statement binds.
+      for (const chunk of inChunks(released)) {
         const tokenOf = sql<string>`case ${sql.join(
-          released.map((ticket) => sql`when ${sql.ref("id")} = ${ticket.id} then ${ticket.access_token}`),
+          chunk.map((ticket) => sql`when ${sql.ref("id")} = ${ticket.id} then ${ticket.access_token}`),
           sql` `,
         )} end`;
         await trx
@@ -212,11 +213,11 @@ export class KyselyReleaseRepository implements ReleaseRepository {
           .where(
             "id",
             "in",
-            released.map((ticket) => ticket.id),
+            chunk.map((ticket) => ticket.id),
           )
           .execute();
-        await trx.insertInto("callback_outbox").values(outbox).execute();
       }
+      for (const chunk of inChunks(outbox)) await trx.insertInto("callback_outbox").values(chunk).execute();
       const actual = new Map<string, number>();
       for (const ticket of released) actual.set(ticket.queue_id, (actual.get(ticket.queue_id) ?? 0) + 1);
       const settled = plan.states(actual);

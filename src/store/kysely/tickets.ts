@@ -6,6 +6,7 @@ import {
 } from "../migrations/002-waiting-room.js";
 import type { Database } from "../schema.js";
 import type { JoinOutcome, JoinRequest, Ticket, TicketRepository } from "../types.js";
+import { inChunks } from "./util.js";
 
 const active = sql.raw<boolean>(ACTIVE_TICKET_PREDICATE);
 const waiting = sql.raw<boolean>(WAITING_TICKET_PREDICATE);
@@ -44,30 +45,36 @@ export abstract class KyselyTicketRepository implements TicketRepository {
   }
 
   async expireAbandoned(queueId: string, seqs: readonly number[], now: string): Promise<number[]> {
-    if (seqs.length === 0) return [];
-    const rows = await this.db
-      .updateTable("tickets")
-      .set({ status: "expired", ended_at: now, end_reason: "abandoned" })
-      .where("queue_id", "=", queueId)
-      .where("seq", "in", seqs)
-      .where(waiting)
-      .returning("seq")
-      .execute();
-    return rows.map((row) => row.seq);
+    const expired: number[] = [];
+    for (const chunk of inChunks(seqs)) {
+      const rows = await this.db
+        .updateTable("tickets")
+        .set({ status: "expired", ended_at: now, end_reason: "abandoned" })
+        .where("queue_id", "=", queueId)
+        .where("seq", "in", chunk)
+        .where(waiting)
+        .returning("seq")
+        .execute();
+      expired.push(...rows.map((row) => row.seq));
+    }
+    return expired;
   }
 
   async expireUnseen(queueId: string, seqs: readonly number[], now: string): Promise<number[]> {
-    if (seqs.length === 0) return [];
-    const rows = await this.db
-      .updateTable("tickets")
-      .set({ status: "expired", ended_at: now, end_reason: "not_seen" })
-      .where("queue_id", "=", queueId)
-      .where("seq", "in", seqs)
-      .where("status", "=", "released")
-      .where("admitted_at", "is", null)
-      .returning("seq")
-      .execute();
-    return rows.map((row) => row.seq);
+    const expired: number[] = [];
+    for (const chunk of inChunks(seqs)) {
+      const rows = await this.db
+        .updateTable("tickets")
+        .set({ status: "expired", ended_at: now, end_reason: "not_seen" })
+        .where("queue_id", "=", queueId)
+        .where("seq", "in", chunk)
+        .where("status", "=", "released")
+        .where("admitted_at", "is", null)
+        .returning("seq")
+        .execute();
+      expired.push(...rows.map((row) => row.seq));
+    }
+    return expired;
   }
 
   async endAdmissions(
@@ -130,13 +137,18 @@ export abstract class KyselyTicketRepository implements TicketRepository {
   }
 
   async findBySeqs(queueId: string, seqs: readonly number[]): Promise<Ticket[]> {
-    if (seqs.length === 0) return [];
-    return this.db
-      .selectFrom("tickets")
-      .selectAll()
-      .where("queue_id", "=", queueId)
-      .where("seq", "in", seqs)
-      .execute();
+    const found: Ticket[] = [];
+    for (const chunk of inChunks(seqs)) {
+      found.push(
+        ...(await this.db
+          .selectFrom("tickets")
+          .selectAll()
+          .where("queue_id", "=", queueId)
+          .where("seq", "in", chunk)
+          .execute()),
+      );
+    }
+    return found;
   }
 
   async activePage(queueId: string, afterSeq: number, limit: number): Promise<Ticket[]> {

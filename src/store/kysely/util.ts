@@ -18,6 +18,18 @@ export function newTimeOrderedId(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * Most values (or rows) one statement binds from a list: SQLite binds at most 32,766 parameters a
+ * statement and PostgreSQL 65,535, and a callback row alone takes 14. Longer lists go in several.
+ */
+const ROWS_PER_STATEMENT = 1000;
+
+export function inChunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
 /** Maps a driver's unique-constraint error (SQLite or PostgreSQL) to a UniqueViolation; rethrows others. */
 export function rethrowUnique(error: unknown, constraint: string): never {
   const code = (error as { code?: unknown } | null)?.code;

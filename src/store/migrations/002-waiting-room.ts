@@ -2,8 +2,9 @@ import { type Kysely, type SqlBool, sql } from "kysely";
 import type { MigrationFactory } from "./index.js";
 
 /**
- * Predicates of the two partial indexes on tickets. Queries repeat them word for word, as literals: an
- * ON CONFLICT target must, and SQLite only uses a partial index when the query states its predicate.
+ * Predicates of the three partial indexes on tickets (active visitor, waiting line, released by time).
+ * Queries repeat them word for word, as literals: an ON CONFLICT target must, and SQLite only uses a
+ * partial index when the query states its predicate.
  */
 export const ACTIVE_TICKET_PREDICATE = "status in ('waiting', 'released')";
 export const WAITING_TICKET_PREDICATE = "status = 'waiting'";

@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../types.js";
 import { initial } from "./001-initial.js";
 import { waitingRoom } from "./002-waiting-room.js";
@@ -14,7 +14,7 @@ export interface ColumnTypes {
   double: "double precision" | "real";
 }
 
-export function columnTypes(dialect: Dialect): ColumnTypes {
+function columnTypes(dialect: Dialect): ColumnTypes {
   return dialect === "postgres"
     ? { uuid: "uuid", instant: "timestamptz", bigint: "bigint", double: "double precision" }
     : { uuid: "text", instant: "text", bigint: "integer", double: "real" };
@@ -41,6 +41,3 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     },
   };
 }
-
-// Migrations build schema with an untyped Kysely: the typed `Database` describes the result, not each step.
-export type SchemaDb = Kysely<unknown>;

@@ -1,0 +1,44 @@
+import type { Page, PageRequest, QueueMode, Visibility } from "../types.js";
+
+export interface Queue {
+  id: string;
+  application_id: string;
+  name: string;
+  max_users_per_minute: number;
+  priority: number;
+  mode: QueueMode;
+  release_ttl_seconds: number;
+  abandon_after_seconds: number;
+  admission_ttl_seconds: number;
+  redirect_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type NewQueue = Omit<Queue, "id" | "created_at" | "updated_at">;
+
+export type QueuePatch = Partial<Omit<NewQueue, "application_id" | "mode">>;
+
+export interface QueueFilter {
+  visible: Visibility;
+  applicationId?: string;
+}
+
+/** A live queue with its application's shared intake, as the release engine needs it. */
+export interface ActiveQueue extends Queue {
+  application_rate: number | null;
+  application_domain: string;
+}
+
+export interface QueueRepository {
+  create(queue: NewQueue, now: string): Promise<Queue>;
+  /** Every live queue of every live application. */
+  active(): Promise<ActiveQueue[]>;
+  /** Live queues of live applications only. */
+  findById(id: string): Promise<Queue | undefined>;
+  /** The same, with what the visitor path needs of its application. */
+  findActive(id: string): Promise<ActiveQueue | undefined>;
+  list(filter: QueueFilter, page: PageRequest): Promise<Page<Queue>>;
+  update(id: string, patch: QueuePatch, now: string): Promise<Queue | undefined>;
+  softDelete(id: string, now: string): Promise<boolean>;
+}
