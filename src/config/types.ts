@@ -1,9 +1,8 @@
 import type { RateLimitSettings } from "../domain/rate-limit.js";
 
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+import type { LogFormatSetting, LogLevel } from "../observability/logger.js";
 
-/** `auto`: pretty when stdout is a terminal, JSON lines otherwise. */
-export type LogFormatSetting = "auto" | "pretty" | "json";
+export type { LogFormatSetting, LogLevel };
 
 /**
  * Embedded: SQLite record, in-process index, the worker inside `anteroom serve`. Production: PostgreSQL

@@ -1,5 +1,5 @@
-import type { Role, Visibility } from "../store/types.js";
 import { errors } from "./errors.js";
+import type { Role, Visibility } from "./model.js";
 
 /**
  * Who is calling and what they may do. Visibility is checked before permission, so a resource of

@@ -1,6 +1,5 @@
-import type { IndexedTicket, QueueMeta } from "../index/types.js";
-import type { TicketStatus } from "../store/types.js";
 import { configuredPerMinute, estimateWaitSeconds, pollAfterSeconds } from "./estimate.js";
+import type { IndexedTicket, QueueMeta, TicketStatus } from "./model.js";
 
 /** What a visitor sees: the seed's status fields, exact position, and an estimate from the measured rate. */
 export interface VisitorStatus {

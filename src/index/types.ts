@@ -28,31 +28,9 @@ export interface HeldCounts {
   ended: number;
 }
 
-export interface QueueMeta {
-  /** The configured rate a queue can get: its own, capped by its application's shared intake. */
-  configuredPerMinute: number;
-  /** What the release engine measured recently; undefined until there is enough history. */
-  measuredPerMinute: number | undefined;
-  abandonAfterSeconds: number;
-}
+import type { IndexedTicket, QueueMeta } from "../domain/model.js";
 
-export type IndexedTicket =
-  | { state: "waiting"; rank: number; size: number; meta: QueueMeta | undefined }
-  | {
-      state: "released";
-      accessToken: string;
-      releasedAt: number;
-      /** True on the first sighting after release: the caller records the admission. */
-      firstSeen: boolean;
-      size: number;
-    }
-  | { state: "cancelled" | "expired"; size: number }
-  /**
-   * Not in the index (ask the record): never added, pruned, evicted past the ended cap, or its queue
-   * dropped. With `rebuilding` (Redis only): the queue is not loaded, so a waiting ticket's rank would not
-   * be exact yet and a ticket absent may be waiting in the record.
-   */
-  | { state: "unknown"; size: number; rebuilding?: boolean };
+export type { IndexedTicket, QueueMeta };
 
 export interface ReleasedEntry {
   seq: number;

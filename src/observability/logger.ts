@@ -1,6 +1,9 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import { prettyFactory } from "pino-pretty";
-import type { LogFormatSetting, LogLevel } from "../config.js";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** `auto`: pretty when stdout is a terminal, JSON lines otherwise. */
+export type LogFormatSetting = "auto" | "pretty" | "json";
 
 export type LogFormat = "pretty" | "json";
 

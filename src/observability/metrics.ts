@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { QueueMode } from "../store/types.js";
+import type { QueueMode } from "../domain/model.js";
 import { HttpDurations } from "./http-durations.js";
 
 /**

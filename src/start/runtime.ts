@@ -5,7 +5,7 @@ import { type LoginAttemptStore, LoginThrottle } from "../domain/login-throttle.
 import { type DerivedKeys, deriveKeys } from "../domain/secrets.js";
 import { AuthService } from "../services/auth.js";
 import type { KyselyStore } from "../store/kysely/store.js";
-import { openStore } from "../store/open.js";
+import { openStore } from "./record.js";
 import { resolveSecretKey } from "./secret.js";
 
 /**

@@ -1,9 +1,12 @@
+import type { EndReason, QueueMode, Role, TicketStatus } from "../domain/model.js";
+
+export type { EndReason, QueueMode, Role, TicketStatus };
+
 /**
  * The record's tables as Kysely sees them. Portable across SQLite and PostgreSQL: ids are UUID strings,
  * times are UTC instants carried as ISO-8601 strings (timestamptz in PostgreSQL, text in SQLite), and
  * there are no booleans (a nullable instant says when something became true).
  */
-export type Role = "admin" | "operator" | "viewer";
 
 export interface UsersTable {
   id: string;
@@ -57,10 +60,7 @@ export interface QueuesTable {
   deleted_at: string | null;
 }
 
-export type QueueMode = "live" | "simulation";
-export type TicketStatus = "waiting" | "released" | "expired" | "cancelled";
 /** Why a ticket ended: cancelled, abandoned while waiting, never seen after release, or admission over. */
-export type EndReason = "cancelled" | "abandoned" | "not_seen" | "admission_ended";
 
 export interface TicketsTable {
   id: string;

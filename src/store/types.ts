@@ -1,3 +1,7 @@
+import type { Visibility } from "../domain/model.js";
+
+export type { Visibility };
+
 import type { ApplicationRepository } from "./repositories/applications.js";
 import type { OutboxRepository } from "./repositories/outbox.js";
 import type { QueueRepository } from "./repositories/queues.js";
@@ -19,9 +23,6 @@ export interface PageRequest {
   limit: number;
   offset: number;
 }
-
-/** Which applications a caller may see: every one (admins) or an explicit list of grants. */
-export type Visibility = "all" | readonly string[];
 
 // The repositories' interfaces and row types live in repositories/, one file each; importers keep using
 // this module.
