@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
 import { type AppDeps, buildApp } from "../../src/app.js";
@@ -18,8 +16,6 @@ import {
 } from "../../src/domain/rate-limit.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
-import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";
-import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
 import { AuthService } from "../../src/services/auth.js";
 import { ensureUser } from "../../src/services/users.js";
 import {
@@ -28,11 +24,8 @@ import {
   type WaitingRoomOptions,
 } from "../../src/start/waiting-room.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
-import { openPostgresStore } from "../../src/store/postgres.js";
-import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Role } from "../../src/store/types.js";
-import { adminQuery, postgresForTests } from "./postgres.js";
-import { redisForTests } from "./redis.js";
+import { embeddedBackend, productionBackend } from "./backends.js";
 
 /**
  * Which adapters a test file runs against: the vitest project decides (see vitest.config.ts), so the same
@@ -96,59 +89,6 @@ export interface HarnessOptions {
 }
 
 export const SECRET = "test-secret-key-that-is-long-enough-0123456789";
-
-/**
- * The record and hot index for one harness. Production: a PostgreSQL schema of its own and a Redis key
- * prefix of its own, so harnesses never share state and nothing is flushed; both are removed at close.
- */
-interface Backend {
-  openStore(): KyselyStore;
-  openIndex(): {
-    index: RedisQueueIndex | undefined;
-    rateCounts?: SharedCounts;
-    close(): Promise<void>;
-  };
-  destroy(): Promise<void>;
-}
-
-async function productionBackend(): Promise<Backend> {
-  const url = await postgresForTests();
-  const redisAt = await redisForTests();
-  if (url === undefined || redisAt === undefined) throw new Error("production adapters unavailable");
-  const schema = `t_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const prefix = `aqt-${schema}`;
-  await adminQuery(url, `create schema ${schema}`);
-  return {
-    openStore: () => openPostgresStore(url, { schema, poolSize: 5 }),
-    openIndex: () => {
-      const redis = new Redis(redisAt.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-      return {
-        index: new RedisQueueIndex(redis, { prefix }),
-        rateCounts: new RedisSharedCounts(redis, `${prefix}:rl`),
-        close: async () => void redis.disconnect(),
-      };
-    },
-    async destroy() {
-      await adminQuery(url, `drop schema ${schema} cascade`);
-      const redis = new Redis(redisAt.url);
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-      redis.disconnect();
-    },
-  };
-}
-
-function embeddedBackend(dir: string): Backend {
-  return {
-    openStore: () => openSqliteStore(path.join(dir, "anteroom.db")),
-    openIndex: () => ({ index: undefined, close: async () => {} }),
-    destroy: async () => {},
-  };
-}
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
