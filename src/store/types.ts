@@ -1,4 +1,4 @@
-import type { RateLimitState } from "../domain/gcra.js";
+import type { RateState } from "../domain/release-plan.js";
 import type {
   CallbackErrorsTable,
   CallbackOutboxTable,
@@ -221,14 +221,6 @@ export interface OutboxDraft {
   id: string;
   payload: string;
   status: "pending" | "simulated";
-}
-
-/**
- * Stored release state of a queue or an application: the rate's schedule and recent releases
- * (domain/gcra.ts), and the measured-rate meter.
- */
-export interface RateState extends RateLimitState {
-  meter: { released: number; busyMs: number; at: number | undefined };
 }
 
 export interface ReleaseRequest {

@@ -1,5 +1,4 @@
-import { freshRateState, type RateLimitState } from "../../src/domain/gcra.js";
-import { planRelease } from "../../src/domain/release-plan.js";
+import { planRelease, type RateState, unreleasedState } from "../../src/domain/release-plan.js";
 
 /** A small deterministic generator, so property and simulation runs repeat exactly. */
 export function lcg(seed: number): () => number {
@@ -11,7 +10,7 @@ export function lcg(seed: number): () => number {
 }
 
 /**
- * Drives the planner as the engine does (plan, release what the record has, settle). `line(now, released)`
+ * Drives the planner as the releaser does (plan, release what the record has, settle). `line(now, released)`
  * says how many wait at a round and since when the oldest of them (default: plenty, since the start).
  */
 export function simulate(options: {
@@ -21,8 +20,8 @@ export function simulate(options: {
   appRate?: number | null;
   line?: (now: number, released: number) => { waiting: number; since: number | undefined };
 }) {
-  let queue: RateLimitState = freshRateState();
-  let app: RateLimitState = freshRateState();
+  let queue: RateState = unreleasedState();
+  let app: RateState = unreleasedState();
   const start = 1_000_000;
   let now = start;
   const times: number[] = [];
@@ -31,7 +30,7 @@ export function simulate(options: {
     lastRound = now;
     const { waiting, since } = options.line?.(now, times.length) ?? { waiting: 1_000_000, since: start };
     const plan = planRelease(
-      { perMinute: options.appRate ?? null, state: app },
+      { applicationId: "app", perMinute: options.appRate ?? null, state: app },
       [
         {
           queueId: "q",
@@ -47,8 +46,8 @@ export function simulate(options: {
     const count = plan.counts.get("q") ?? 0;
     for (let i = 0; i < count; i++) times.push(now);
     const settled = plan.settle(plan.counts);
-    queue = settled.queues.get("q") ?? queue;
-    app = settled.application ?? app;
+    queue = settled.get("q") ?? queue;
+    app = settled.get("app") ?? app;
     now += options.nextStep();
   }
   return { times, start, lastRound, state: queue };

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { freshRateState, inWindow, type RateLimitState } from "../../src/domain/gcra.js";
-import { planRelease, type QueueRateInput } from "../../src/domain/release-plan.js";
+import { inWindow } from "../../src/domain/gcra.js";
+import {
+  planRelease,
+  type QueueRateInput,
+  type RateState,
+  unreleasedState,
+} from "../../src/domain/release-plan.js";
 import { lcg, maxInWindow } from "../helpers/release-simulation.js";
 
 describe("priority and shared intake", () => {
@@ -8,11 +13,11 @@ describe("priority and shared intake", () => {
     queueId,
     perMinute: 60,
     priority,
-    state: { ...freshRateState(), tatMs },
+    state: { ...unreleasedState(), tatMs },
     waiting,
     waitingSince: waiting > 0 ? 1_000_000 : undefined,
   });
-  const shared = (perMinute: number) => ({ perMinute, state: freshRateState() });
+  const shared = (perMinute: number) => ({ applicationId: "app", perMinute, state: unreleasedState() });
 
   it("serves the higher-priority queue first from a shared intake", () => {
     const plan = planRelease(shared(60), [queue("low", 1, 10), queue("high", 5, 10)], 1_000_000);
@@ -30,12 +35,7 @@ describe("priority and shared intake", () => {
   });
 
   it("keeps each queue within its own rate and the application within its intake over time", () => {
-    const states = new Map<string, RateLimitState>([
-      ["a", freshRateState()],
-      ["b", freshRateState()],
-      ["c", freshRateState()],
-    ]);
-    let app = freshRateState();
+    const states = new Map<string, RateState>();
     const released = new Map<string, number[]>();
     const random = lcg(3);
     for (let now = 1_000_000; now < 1_000_000 + 600_000; now += random() < 0.01 ? 3_000 : 100) {
@@ -43,12 +43,12 @@ describe("priority and shared intake", () => {
         queueId,
         perMinute,
         priority,
-        state: states.get(queueId) ?? freshRateState(),
+        state: states.get(queueId) ?? unreleasedState(),
         waiting: 1e6,
         waitingSince: 1_000_000,
       });
       const plan = planRelease(
-        { perMinute: 100, state: app },
+        { applicationId: "app", perMinute: 100, state: states.get("app") ?? unreleasedState() },
         [input("a", 60, 3), input("b", 30, 2), input("c", 600, 1)],
         now,
       );
@@ -57,9 +57,7 @@ describe("priority and shared intake", () => {
         for (let i = 0; i < n; i++) list.push(now);
         released.set(id, list);
       }
-      const settled = plan.settle(plan.counts);
-      for (const [id, state] of settled.queues) states.set(id, state);
-      app = settled.application ?? app;
+      for (const [id, state] of plan.settle(plan.counts)) states.set(id, state);
     }
     const a = released.get("a") ?? [];
     const b = released.get("b") ?? [];
@@ -77,30 +75,56 @@ describe("priority and shared intake", () => {
 });
 
 describe("settling a plan", () => {
-  it("charges the rate and the shared intake only for visitors actually released", () => {
-    const plan = planRelease(
-      { perMinute: 60, state: freshRateState() },
+  const NOW = 1_000_000;
+  const plan = (options: { shared: number | null; waiting?: number; queue?: RateState; app?: RateState }) =>
+    planRelease(
+      { applicationId: "app", perMinute: options.shared, state: options.app ?? unreleasedState() },
       [
         {
           queueId: "q",
           perMinute: 60,
           priority: 0,
-          state: freshRateState(),
-          waiting: 5,
-          waitingSince: 1_000_000,
+          state: options.queue ?? unreleasedState(),
+          waiting: options.waiting ?? 5,
+          waitingSince: NOW,
         },
       ],
-      1_000_000,
+      NOW,
     );
-    expect(plan.counts.get("q")).toBe(1);
+
+  it("charges the rate and the shared intake only for visitors actually released", () => {
+    const planned = plan({ shared: 60 });
+    expect(planned.counts.get("q")).toBe(1);
     // The index said 5 were waiting, but the record had none left: nothing is charged or recorded.
-    const none = plan.settle(new Map());
-    expect(none.queues.get("q")).toMatchObject({ tatMs: 1_000_000, recent: [] });
-    expect(none.application).toMatchObject({ tatMs: 1_000_000, recent: [] });
-    const one = plan.settle(new Map([["q", 1]]));
-    expect(one.queues.get("q")?.tatMs).toBe(1_001_000);
-    expect(inWindow(one.queues.get("q")?.recent ?? [], 1_000_000 - 1)).toBe(1);
-    expect(inWindow(one.queues.get("q")?.recent ?? [], 1_000_000)).toBe(0);
-    expect(one.application?.tatMs).toBe(1_001_000);
+    const none = planned.settle(new Map());
+    expect(none.get("q")).toMatchObject({ tatMs: NOW, recent: [] });
+    expect(none.get("app")).toMatchObject({ tatMs: NOW, recent: [] });
+    const one = planned.settle(new Map([["q", 1]]));
+    expect(one.get("q")?.tatMs).toBe(NOW + 1_000);
+    expect(inWindow(one.get("q")?.recent ?? [], NOW - 1)).toBe(1);
+    expect(inWindow(one.get("q")?.recent ?? [], NOW)).toBe(0);
+    expect(one.get("app")?.tatMs).toBe(NOW + 1_000);
+  });
+
+  it("gives the application a state to store only when it has a shared intake", () => {
+    const settled = plan({ shared: null }).settle(new Map([["q", 1]]));
+    expect([...settled.keys()]).toEqual(["q"]);
+  });
+
+  it("meters each queue's releases, and counts the time since its last look as busy only while visitors waited", () => {
+    const looked = { ...unreleasedState(), meter: { released: 0, busyMs: 0, at: NOW - 1_000 } };
+    const busy = plan({ shared: null, queue: looked }).settle(new Map([["q", 1]]));
+    expect(busy.get("q")?.meter).toEqual({ released: 1, busyMs: 1_000, at: NOW });
+    const idle = plan({ shared: null, queue: looked, waiting: 0 }).settle(new Map());
+    expect(idle.get("q")?.meter).toMatchObject({ busyMs: 0, released: 0, at: NOW });
+    // A gap of minutes between looks: the application sat idle, whoever waits now.
+    const away = { ...unreleasedState(), meter: { released: 0, busyMs: 0, at: NOW - 300_000 } };
+    expect(plan({ shared: null, queue: away }).settle(new Map()).get("q")?.meter.busyMs).toBe(0);
+  });
+
+  it("keeps the application's meter as stored", () => {
+    const app = { ...unreleasedState(), meter: { released: 7, busyMs: 9_000, at: NOW - 500 } };
+    const settled = plan({ shared: 60, app }).settle(new Map([["q", 1]]));
+    expect(settled.get("app")?.meter).toEqual(app.meter);
   });
 });

@@ -1,10 +1,10 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import { freshRateState, type RateLimitState, type ReleaseRun } from "../../domain/gcra.js";
+import type { RateState } from "../../domain/release-plan.js";
 import { WAITING_TICKET_PREDICATE } from "../migrations/002-waiting-room.js";
 import type { Database, RateStateTable } from "../schema.js";
 import type {
   Dialect,
-  RateState,
   ReleaseRepository,
   ReleaseRequest,
   ReleaseResult,

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../../domain/clock.js";
-import { configuredPerMinute, emptyMeter, measuredPerMinute, recordReleases } from "../../domain/estimate.js";
-import { freshRateState } from "../../domain/gcra.js";
-import { planRelease } from "../../domain/release-plan.js";
+import { configuredPerMinute, measuredPerMinute } from "../../domain/estimate.js";
+import { planRelease, type RateState, unreleasedState } from "../../domain/release-plan.js";
 import { iso } from "../../domain/time.js";
 import type { QueueIndex } from "../../index/types.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { AdmissionKeys } from "../../services/admission-keys.js";
-import type { ActiveQueue, RateState, SigningKeyRow, Store, Ticket } from "../../store/types.js";
+import type { ActiveQueue, SigningKeyRow, Store, Ticket } from "../../store/types.js";
 import { settleWaitingEntries } from "../upkeep/settle.js";
 
 export interface EngineDeps {
@@ -20,8 +19,6 @@ export interface EngineDeps {
   logger: Logger;
 }
 
-/** An idle gap longer than this between two looks at a queue is not counted as busy time. */
-const MAX_BUSY_GAP_MS = 2_000;
 const EXPIRY_BATCH = 1_000;
 /**
  * Released entries stay in the hot index at least this long, and as long as the admission or the release
@@ -120,10 +117,9 @@ export class ReleaseEngine {
       queueIds: queues.map((queue) => queue.id),
       now,
       plan: (states, waitingSince) => {
-        const stateOf = (id: string): RateState =>
-          states.get(id) ?? { ...freshRateState(), meter: emptyMeter() };
+        const stateOf = (id: string): RateState => states.get(id) ?? unreleasedState();
         const plan = planRelease(
-          { perMinute: applicationRate, state: stateOf(applicationId) },
+          { applicationId, perMinute: applicationRate, state: stateOf(applicationId) },
           queues.map((queue) => ({
             queueId: queue.id,
             perMinute: queue.max_users_per_minute,
@@ -135,24 +131,7 @@ export class ReleaseEngine {
           now,
         );
         nextDueAt = plan.nextDueAt;
-        const settle = (actual: ReadonlyMap<string, number>) => {
-          const settled = plan.settle(actual);
-          const next = new Map<string, RateState>();
-          for (const queue of queues) {
-            const previous = stateOf(queue.id);
-            const gap = previous.meter.at === undefined ? 0 : now - previous.meter.at;
-            const busy = (waiting.get(queue.id) ?? 0) > 0 && gap <= MAX_BUSY_GAP_MS;
-            next.set(queue.id, {
-              ...(settled.queues.get(queue.id) ?? previous),
-              meter: recordReleases(previous.meter, now, actual.get(queue.id) ?? 0, busy),
-            });
-          }
-          if (settled.application !== undefined) {
-            next.set(applicationId, { ...settled.application, meter: stateOf(applicationId).meter });
-          }
-          return next;
-        };
-        return { counts: plan.counts, states: settle };
+        return { counts: plan.counts, states: plan.settle };
       },
       admit: (ticket, key) => this.admit(ticket, key, applicationId, now),
     });
