@@ -217,11 +217,11 @@ export interface TicketRepository {
   activePage(queueId: string, afterSeq: number, limit: number): Promise<Ticket[]>;
 }
 
-export interface OutboxDraft {
-  id: string;
-  payload: string;
-  status: "pending" | "simulated";
-}
+/** A callback to write to the outbox in a release round (see worker/callbacks/event.ts). */
+export type OutboxDraft = Pick<
+  CallbackOutboxTable,
+  "id" | "application_id" | "queue_id" | "ticket_id" | "event" | "payload"
+> & { status: "pending" | "simulated" };
 
 export interface ReleaseRequest {
   applicationId: string;

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdmissionKeys } from "../../src/services/admission-keys.js";
+import { releasedCallback } from "../../src/worker/callbacks/event.js";
 import { createSite, type Harness, join, startHarness } from "../helpers/harness.js";
 
 /** The record's side of a release round: one transaction under the application's lock. */
@@ -30,14 +30,13 @@ describe("a release round in the record", () => {
       queueIds: [site.queueId],
       now: h.clock.now(),
       plan: () => ({ counts: new Map([[site.queueId, 1]]), states: () => new Map() }),
-      admit: async (_ticket, key) => {
+      admit: async (ticket, key) => {
         signedWith = key.kid;
         entered();
         await gate;
-        return {
-          accessToken: `signed-by-${key.kid}`,
-          outbox: { id: randomUUID(), payload: "{}", status: "simulated" },
-        };
+        const accessToken = `signed-by-${key.kid}`;
+        const queue = { application_id: site.appId, mode: "simulation" as const };
+        return { accessToken, outbox: releasedCallback(queue, ticket, accessToken, h.clock.now()) };
       },
     });
     await Promise.race([signing, release]);

@@ -184,13 +184,7 @@ export class KyselyReleaseRepository implements ReleaseRepository {
         const { accessToken, outbox: draft } = await request.admit(ticket, key);
         released.push({ ...ticket, status: "released", released_at: nowIso, access_token: accessToken });
         outbox.push({
-          id: draft.id,
-          application_id: request.applicationId,
-          queue_id: ticket.queue_id,
-          ticket_id: ticket.id,
-          event: "visitor.released",
-          payload: draft.payload,
-          status: draft.status,
+          ...draft,
           attempts: 0,
           next_attempt_at: nowIso,
           locked_until: null,

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../../domain/clock.js";
 import { configuredPerMinute, measuredPerMinute } from "../../domain/estimate.js";
@@ -8,6 +7,7 @@ import type { QueueIndex } from "../../index/types.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { AdmissionKeys } from "../../services/admission-keys.js";
 import type { ActiveQueue, SigningKeyRow, Store, Ticket } from "../../store/types.js";
+import { releasedCallback } from "../callbacks/event.js";
 import { settleWaitingEntries } from "../upkeep/settle.js";
 
 export interface EngineDeps {
@@ -34,15 +34,6 @@ const RELEASED_MIN_RETENTION_MS = 3_600_000;
  * by this retention times the ending rate, and by the per-queue cap (ENDED_CAP_PER_QUEUE).
  */
 export const ENDED_RETENTION_MS = 120_000;
-
-export interface CallbackPayload {
-  event: "visitor.released";
-  event_id: string;
-  queue_id: string;
-  visitor_id: string;
-  access_token: string;
-  released_at: string;
-}
 
 /**
  * The release engine: decides who leaves each queue and when, and expires visitors who left without
@@ -156,24 +147,9 @@ export class ReleaseEngine {
       issuedAt: now,
       ttlSeconds: queue?.admission_ttl_seconds ?? 3600,
     });
-    const eventId = randomUUID();
-    const payload: CallbackPayload = {
-      event: "visitor.released",
-      event_id: eventId,
-      queue_id: ticket.queue_id,
-      visitor_id: ticket.visitor_id,
-      access_token: accessToken,
-      released_at: iso(now),
-    };
-    return {
-      accessToken,
-      outbox: {
-        id: eventId,
-        payload: JSON.stringify(payload),
-        // A simulation queue records the callback it would have sent, and sends nothing.
-        status: queue?.mode === "simulation" ? ("simulated" as const) : ("pending" as const),
-      },
-    };
+    // The queue is one of this application's, so it is active unless a refresh just dropped it.
+    const owner = { application_id: applicationId, mode: queue?.mode ?? "live" };
+    return { accessToken, outbox: releasedCallback(owner, ticket, accessToken, now) };
   }
 
   private async afterRelease(
