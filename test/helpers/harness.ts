@@ -50,8 +50,21 @@ export function currentAdapter(): Adapter {
 export const PASSWORD = "correct horse battery staple";
 
 /**
+ * The worker's tasks as tests run them, one round per call (the loop is not started): release, expiry,
+ * and reloading the live queues.
+ */
+export interface WorkerRounds {
+  releaseDue(): Promise<number | undefined>;
+  expire(): Promise<void>;
+  refresh(): Promise<void>;
+}
+
+/** The waiting room, plus `engine` to run the worker's rounds by hand. */
+export type TestRoom = WaitingRoom & { engine: WorkerRounds };
+
+/**
  * One embedded service per test file: a real SQLite file in a temp dir, a manual clock, `app.inject`.
- * The worker loop is not started: tests drive the engine (releaseDue, expire, dispatchDue) themselves.
+ * The worker loop is not started: tests drive the rounds (`room.engine`, `room.dispatcher.dispatchDue`).
  */
 export interface Harness {
   app: FastifyInstance;
@@ -59,7 +72,7 @@ export interface Harness {
   clock: ManualClock;
   keys: DerivedKeys;
   dir: string;
-  room: WaitingRoom;
+  room: TestRoom;
   /** The app's rate limits (off unless the harness was given `rateLimits`). */
   rateLimits: RateLimits;
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
@@ -100,7 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   async function build(): Promise<{
     store: KyselyStore;
-    room: WaitingRoom;
+    room: TestRoom;
     app: FastifyInstance;
     rateLimits: RateLimits;
   }> {
@@ -116,7 +129,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       tokenTtlSeconds: 3600,
       throttle: options.throttle ?? new LoginThrottle(clock),
     });
-    const room = await createWaitingRoom({
+    const created = await createWaitingRoom({
       store,
       clock,
       keys,
@@ -126,6 +139,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(opened.index === undefined ? {} : { index: opened.index }),
       ...options.room,
     });
+    const room: TestRoom = {
+      ...created,
+      engine: {
+        releaseDue: () => created.releaser.releaseDue(),
+        expire: () => created.expiry.expire(),
+        refresh: () => created.queues.refresh(),
+      },
+    };
     await room.prepare();
     const shared = options.sharedRateCounts ?? opened.rateCounts;
     const rateLimits = new RateLimits(
