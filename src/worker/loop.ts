@@ -71,14 +71,14 @@ export class WorkerLoop {
   start(): void {
     this.stopped = false;
     for (const task of this.extra) {
-      this.schedule(task.name, 0, async () => {
+      this.schedule(task.name, 0, task.everyMs, async () => {
         await task.run();
         return task.everyMs;
       });
     }
     const { queues, releaser, expiry, dispatcher } = this.parts;
     const { releaseIdleMs, releaseMinMs, expiryMs, callbacksMs, refreshMs } = this.intervals;
-    this.schedule("release", 0, async () => {
+    this.schedule("release", 0, releaseIdleMs, async () => {
       if (this.refreshWanted) {
         this.refreshWanted = false;
         await queues.refresh();
@@ -87,15 +87,15 @@ export class WorkerLoop {
       const wait = due === undefined ? releaseIdleMs : due - this.clock.now();
       return Math.min(releaseIdleMs, Math.max(releaseMinMs, wait));
     });
-    this.schedule("expiry", expiryMs, async () => {
+    this.schedule("expiry", expiryMs, expiryMs, async () => {
       await expiry.expire();
       return expiryMs;
     });
-    this.schedule("callbacks", callbacksMs, async () => {
+    this.schedule("callbacks", callbacksMs, callbacksMs, async () => {
       await dispatcher.startDue();
       return callbacksMs;
     });
-    this.schedule("refresh", refreshMs, async () => {
+    this.schedule("refresh", refreshMs, refreshMs, async () => {
       await queues.refresh();
       return refreshMs;
     });
@@ -106,7 +106,8 @@ export class WorkerLoop {
     this.refreshWanted = true;
   }
 
-  private schedule(name: string, delayMs: number, task: Task): void {
+  /** Runs `task` after `delayMs`, then again after what it returns, or after `intervalMs` when it fails. */
+  private schedule(name: string, delayMs: number, intervalMs: number, task: Task): void {
     if (this.stopped) return;
     const fire = () => {
       clearTimeout(timer);
@@ -116,13 +117,13 @@ export class WorkerLoop {
         (next) => next,
         (error: unknown) => {
           this.logger.error({ err: error, task: name }, "worker task failed");
-          return this.intervals.releaseIdleMs * 4;
+          return intervalMs;
         },
       );
       this.running.add(run);
       void run.then((next) => {
         this.running.delete(run);
-        this.schedule(name, this.woken.delete(name) ? 0 : next, task);
+        this.schedule(name, this.woken.delete(name) ? 0 : next, intervalMs, task);
       });
     };
     const timer = setTimeout(fire, delayMs);
