@@ -1,11 +1,13 @@
 /**
- * Wait estimates from what the queue actually does. The release engine feeds each queue's meter with the
+ * Wait estimates from what the queue actually does. Each release round feeds the queue's meter with the
  * releases it made and whether visitors were waiting meanwhile; the measured rate is releases per minute
  * of busy time, exponentially weighted (half-life one minute) so it follows changes within a minute or two.
  * Until a queue has been busy long enough to measure, the configured rate is used.
  */
 const HALF_LIFE_MS = 60_000;
 const MIN_BUSY_MS = 15_000;
+/** The longest gap between two looks at a queue still counted as busy time (see wasBusy). */
+const MAX_BUSY_GAP_MS = 2_000;
 
 export interface MeterState {
   released: number;
@@ -26,6 +28,15 @@ export function recordReleases(meter: MeterState, now: number, released: number,
     busyMs: meter.busyMs * decay + (busy ? elapsed : 0),
     at: now,
   };
+}
+
+/**
+ * Whether the time since the meter's last look was busy: visitors wait now, and the last look was recent
+ * (rounds skip an application with nobody waiting, so a long gap between looks was idle time).
+ */
+export function wasBusy(meter: MeterState, now: number, waiting: number): boolean {
+  const gap = meter.at === undefined ? 0 : now - meter.at;
+  return waiting > 0 && gap <= MAX_BUSY_GAP_MS;
 }
 
 /** Measured releases per minute, or undefined while there is too little busy time to say. */

@@ -1,11 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
 
 /**
  * Keys derived from the one SECRET_KEY, each for one purpose, so a key leaked from one use
@@ -63,10 +56,6 @@ export function hashApiKey(apiKey: string): string {
 /** The first characters, kept in clear so an operator can tell keys apart. */
 export function apiKeyPrefix(apiKey: string): string {
   return apiKey.slice(0, 10);
-}
-
-export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** AES-256-GCM for secrets the service must read back (webhook secrets, signing keys). `v1.<iv>.<tag>.<data>`. */

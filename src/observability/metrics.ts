@@ -7,8 +7,6 @@ import { HttpDurations } from "./http-durations.js";
  * id: the first `maxQueues` ids seen get their own series and any beyond share `queue="other"`, so a
  * tenant creating many queues cannot blow up the time-series count. `mode` keeps simulation apart from live.
  */
-export type ExpiryReason = "abandoned" | "not_seen";
-
 export class Metrics {
   readonly registry = new Registry();
   private readonly queueLabels = new Set<string>();

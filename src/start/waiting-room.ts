@@ -6,6 +6,7 @@ import { VisitorTokens } from "../domain/visitor-token.js";
 import { MemoryQueueIndex } from "../index/memory/memory-index.js";
 import type { QueueIndex } from "../index/types.js";
 import { Metrics } from "../observability/metrics.js";
+import { ActiveQueues } from "../services/active-queues.js";
 import { AdmissionKeys } from "../services/admission-keys.js";
 import { VisitorDirectory } from "../services/directory.js";
 import { JoinBatcher } from "../services/join-batcher.js";
@@ -18,7 +19,8 @@ import {
 } from "../worker/callbacks/dispatcher.js";
 import { type CallbackSender, createCallbackSender } from "../worker/callbacks/sender.js";
 import { type LoopIntervals, WorkerLoop } from "../worker/loop.js";
-import { ReleaseEngine } from "../worker/release/engine.js";
+import { Expiry } from "../worker/release/expiry.js";
+import { Releaser } from "../worker/release/releaser.js";
 import { rebuildQueue } from "../worker/upkeep/rebuild.js";
 
 export interface WaitingRoomOptions {
@@ -47,8 +49,9 @@ export interface WaitingRoomOptions {
 }
 
 /**
- * The visitor side wired together: hot index, tokens, admission keys, join batching, the release engine,
- * callback delivery and the worker loop that drives them. Embedded mode runs all of it in one process.
+ * The visitor side wired together: hot index, tokens, admission keys, join batching, the live queues,
+ * release, expiry, callback delivery and the worker loop that drives them. Embedded mode runs all of it in
+ * one process.
  */
 export interface WaitingRoom {
   index: QueueIndex;
@@ -58,7 +61,9 @@ export interface WaitingRoom {
   /** Publish admin changes here. */
   events: ChangeEvents;
   visitors: VisitorService;
-  engine: ReleaseEngine;
+  queues: ActiveQueues;
+  releaser: Releaser;
+  expiry: Expiry;
   dispatcher: CallbackDispatcher;
   loop: WorkerLoop;
   /** Loads settings and rebuilds the hot index from the record; returns tickets loaded. */
@@ -76,7 +81,17 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   const directory = new VisitorDirectory(store, clock);
   const local = options.events?.local ?? new LocalChangeEvents();
   const events = options.events?.publish ?? local;
-  const engine = new ReleaseEngine({ store, index, admission, clock, metrics, logger });
+  const queues = new ActiveQueues({ store, index });
+  const releaser = new Releaser({
+    releases: store.releases,
+    index,
+    queues,
+    admission,
+    clock,
+    metrics,
+    logger,
+  });
+  const expiry = new Expiry({ store, index, queues, clock, metrics });
   const sender =
     options.sender ??
     createCallbackSender({
@@ -95,7 +110,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     ...(options.callbackLeaseMs === undefined ? {} : { leaseMs: options.callbackLeaseMs }),
     ...(options.callbackConcurrency === undefined ? {} : { concurrency: options.callbackConcurrency }),
   });
-  const loop = new WorkerLoop(engine, dispatcher, clock, logger, options.intervals);
+  const loop = new WorkerLoop({ queues, releaser, expiry, dispatcher }, clock, logger, options.intervals);
   local.subscribe((change) => {
     if (change.kind === "keys") {
       admission
@@ -109,7 +124,7 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
   });
   metrics.collectQueueSizes(async () =>
     Promise.all(
-      engine.activeQueues().map(async (queue) => ({
+      queues.all().map(async (queue) => ({
         queueId: queue.id,
         mode: queue.mode,
         size: await index.waitingCount(queue.id),
@@ -134,14 +149,15 @@ export async function createWaitingRoom(options: WaitingRoomOptions): Promise<Wa
     metrics,
     events,
     visitors,
-    engine,
+    queues,
+    releaser,
+    expiry,
     dispatcher,
     loop,
     async prepare() {
-      await engine.refresh();
+      await queues.refresh();
       let loaded = 0;
-      for (const queue of engine.activeQueues())
-        loaded += await rebuildQueue(store, index, queue.id, clock.now());
+      for (const queue of queues.all()) loaded += await rebuildQueue(store, index, queue.id, clock.now());
       return loaded;
     },
     async close() {

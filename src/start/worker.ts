@@ -38,11 +38,11 @@ export async function runWorker(config: Config): Promise<void> {
     metrics,
     events: { publish: shared.events, local: shared.events.local },
   });
-  await room.engine.refresh();
+  await room.queues.refresh();
   const maintenance = new IndexMaintenance({
     store: runtime.store,
     index: shared.index,
-    engine: room.engine,
+    queues: room.queues,
     clock: runtime.clock,
     logger,
     metrics,

@@ -1,7 +1,9 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
+import type { ActiveQueues } from "../services/active-queues.js";
 import type { CallbackDispatcher } from "./callbacks/dispatcher.js";
-import type { ReleaseEngine } from "./release/engine.js";
+import type { Expiry } from "./release/expiry.js";
+import type { Releaser } from "./release/releaser.js";
 
 export interface LoopIntervals {
   /** Longest sleep of the release task when nothing is due sooner. */
@@ -21,6 +23,15 @@ export const DEFAULT_INTERVALS: LoopIntervals = {
   refreshMs: 5_000,
 };
 
+/** What the loop drives, as far as it calls them. */
+export interface WorkerParts {
+  queues: Pick<ActiveQueues, "refresh">;
+  releaser: Pick<Releaser, "releaseDue">;
+  expiry: Pick<Expiry, "expire">;
+  dispatcher: Pick<CallbackDispatcher, "onSettled" | "startDue" | "drain">;
+}
+
+/** One round of a task; resolves to how long to wait before the next. */
 type Task = () => Promise<number>;
 
 /**
@@ -44,13 +55,12 @@ export class WorkerLoop {
   private readonly extra: { name: string; everyMs: number; run: () => Promise<unknown> }[] = [];
 
   constructor(
-    private readonly engine: ReleaseEngine,
-    private readonly dispatcher: CallbackDispatcher,
+    private readonly parts: WorkerParts,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly intervals: LoopIntervals = DEFAULT_INTERVALS,
   ) {
-    dispatcher.onSettled(() => this.wake("callbacks"));
+    parts.dispatcher.onSettled(() => this.wake("callbacks"));
   }
 
   /** Another periodic task (production adds index rebuild and reconciliation); call before start(). */
@@ -61,31 +71,32 @@ export class WorkerLoop {
   start(): void {
     this.stopped = false;
     for (const task of this.extra) {
-      this.schedule(task.name, 0, async () => {
+      this.schedule(task.name, 0, task.everyMs, async () => {
         await task.run();
         return task.everyMs;
       });
     }
+    const { queues, releaser, expiry, dispatcher } = this.parts;
     const { releaseIdleMs, releaseMinMs, expiryMs, callbacksMs, refreshMs } = this.intervals;
-    this.schedule("release", 0, async () => {
+    this.schedule("release", 0, releaseIdleMs, async () => {
       if (this.refreshWanted) {
         this.refreshWanted = false;
-        await this.engine.refresh();
+        await queues.refresh();
       }
-      const due = await this.engine.releaseDue();
+      const due = await releaser.releaseDue();
       const wait = due === undefined ? releaseIdleMs : due - this.clock.now();
       return Math.min(releaseIdleMs, Math.max(releaseMinMs, wait));
     });
-    this.schedule("expiry", expiryMs, async () => {
-      await this.engine.expire();
+    this.schedule("expiry", expiryMs, expiryMs, async () => {
+      await expiry.expire();
       return expiryMs;
     });
-    this.schedule("callbacks", callbacksMs, async () => {
-      await this.dispatcher.startDue();
+    this.schedule("callbacks", callbacksMs, callbacksMs, async () => {
+      await dispatcher.startDue();
       return callbacksMs;
     });
-    this.schedule("refresh", refreshMs, async () => {
-      await this.engine.refresh();
+    this.schedule("refresh", refreshMs, refreshMs, async () => {
+      await queues.refresh();
       return refreshMs;
     });
   }
@@ -95,7 +106,8 @@ export class WorkerLoop {
     this.refreshWanted = true;
   }
 
-  private schedule(name: string, delayMs: number, task: Task): void {
+  /** Runs `task` after `delayMs`, then again after what it returns, or after `intervalMs` when it fails. */
+  private schedule(name: string, delayMs: number, intervalMs: number, task: Task): void {
     if (this.stopped) return;
     const fire = () => {
       clearTimeout(timer);
@@ -105,13 +117,13 @@ export class WorkerLoop {
         (next) => next,
         (error: unknown) => {
           this.logger.error({ err: error, task: name }, "worker task failed");
-          return this.intervals.releaseIdleMs * 4;
+          return intervalMs;
         },
       );
       this.running.add(run);
       void run.then((next) => {
         this.running.delete(run);
-        this.schedule(name, this.woken.delete(name) ? 0 : next, task);
+        this.schedule(name, this.woken.delete(name) ? 0 : next, intervalMs, task);
       });
     };
     const timer = setTimeout(fire, delayMs);
@@ -138,6 +150,6 @@ export class WorkerLoop {
     this.wakers.clear();
     this.woken.clear();
     await Promise.all([...this.running]);
-    await this.dispatcher.drain();
+    await this.parts.dispatcher.drain();
   }
 }

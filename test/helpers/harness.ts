@@ -1,9 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
 import { type AppDeps, buildApp } from "../../src/app.js";
@@ -18,8 +16,6 @@ import {
 import type { SharedCounts } from "../../src/domain/rate-limiter.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
-import { RedisSharedCounts } from "../../src/index/redis/rate-counts.js";
-import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
 import { AuthService } from "../../src/services/auth.js";
 import { ensureUser } from "../../src/services/users.js";
 import {
@@ -28,11 +24,8 @@ import {
   type WaitingRoomOptions,
 } from "../../src/start/waiting-room.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
-import { openPostgresStore } from "../../src/store/postgres.js";
-import { openSqliteStore } from "../../src/store/sqlite.js";
 import type { Role } from "../../src/store/types.js";
-import { adminQuery, postgresForTests } from "./postgres.js";
-import { redisForTests } from "./redis.js";
+import { embeddedBackend, productionBackend } from "./backends.js";
 
 /**
  * Which adapters a test file runs against: the vitest project decides (see vitest.config.ts), so the same
@@ -57,8 +50,21 @@ export function currentAdapter(): Adapter {
 export const PASSWORD = "correct horse battery staple";
 
 /**
+ * The worker's tasks as tests run them, one round per call (the loop is not started): release, expiry,
+ * and reloading the live queues.
+ */
+export interface WorkerRounds {
+  releaseDue(): Promise<number | undefined>;
+  expire(): Promise<void>;
+  refresh(): Promise<void>;
+}
+
+/** The waiting room, plus `engine` to run the worker's rounds by hand. */
+export type TestRoom = WaitingRoom & { engine: WorkerRounds };
+
+/**
  * One embedded service per test file: a real SQLite file in a temp dir, a manual clock, `app.inject`.
- * The worker loop is not started: tests drive the engine (releaseDue, expire, dispatchDue) themselves.
+ * The worker loop is not started: tests drive the rounds (`room.engine`, `room.dispatcher.dispatchDue`).
  */
 export interface Harness {
   app: FastifyInstance;
@@ -66,7 +72,7 @@ export interface Harness {
   clock: ManualClock;
   keys: DerivedKeys;
   dir: string;
-  room: WaitingRoom;
+  room: TestRoom;
   /** The app's rate limits (off unless the harness was given `rateLimits`). */
   rateLimits: RateLimits;
   /** Creates (once) a user with this email and role, and returns a bearer header for them. */
@@ -97,59 +103,6 @@ export interface HarnessOptions {
 
 export const SECRET = "test-secret-key-that-is-long-enough-0123456789";
 
-/**
- * The record and hot index for one harness. Production: a PostgreSQL schema of its own and a Redis key
- * prefix of its own, so harnesses never share state and nothing is flushed; both are removed at close.
- */
-interface Backend {
-  openStore(): KyselyStore;
-  openIndex(): {
-    index: RedisQueueIndex | undefined;
-    rateCounts?: SharedCounts;
-    close(): Promise<void>;
-  };
-  destroy(): Promise<void>;
-}
-
-async function productionBackend(): Promise<Backend> {
-  const url = await postgresForTests();
-  const redisAt = await redisForTests();
-  if (url === undefined || redisAt === undefined) throw new Error("production adapters unavailable");
-  const schema = `t_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const prefix = `aqt-${schema}`;
-  await adminQuery(url, `create schema ${schema}`);
-  return {
-    openStore: () => openPostgresStore(url, { schema, poolSize: 5 }),
-    openIndex: () => {
-      const redis = new Redis(redisAt.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-      return {
-        index: new RedisQueueIndex(redis, { prefix }),
-        rateCounts: new RedisSharedCounts(redis, `${prefix}:rl`),
-        close: async () => void redis.disconnect(),
-      };
-    },
-    async destroy() {
-      await adminQuery(url, `drop schema ${schema} cascade`);
-      const redis = new Redis(redisAt.url);
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-      redis.disconnect();
-    },
-  };
-}
-
-function embeddedBackend(dir: string): Backend {
-  return {
-    openStore: () => openSqliteStore(path.join(dir, "anteroom.db")),
-    openIndex: () => ({ index: undefined, close: async () => {} }),
-    destroy: async () => {},
-  };
-}
-
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), "anteroom-test-"));
   const clock = new ManualClock(Date.now());
@@ -160,7 +113,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   async function build(): Promise<{
     store: KyselyStore;
-    room: WaitingRoom;
+    room: TestRoom;
     app: FastifyInstance;
     rateLimits: RateLimits;
   }> {
@@ -176,7 +129,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       tokenTtlSeconds: 3600,
       throttle: options.throttle ?? new LoginThrottle(clock),
     });
-    const room = await createWaitingRoom({
+    const created = await createWaitingRoom({
       store,
       clock,
       keys,
@@ -186,6 +139,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(opened.index === undefined ? {} : { index: opened.index }),
       ...options.room,
     });
+    const room: TestRoom = {
+      ...created,
+      engine: {
+        releaseDue: () => created.releaser.releaseDue(),
+        expire: () => created.expiry.expire(),
+        refresh: () => created.queues.refresh(),
+      },
+    };
     await room.prepare();
     const shared = options.sharedRateCounts ?? opened.rateCounts;
     const rateLimits = new RateLimits(

@@ -23,7 +23,7 @@ function upkeep(index: QueueIndex = h.room.index, registry = metrics): IndexMain
   return new IndexMaintenance({
     store: h.store,
     index,
-    engine: h.room.engine,
+    queues: h.room.queues,
     clock: h.clock,
     logger: pino({ level: "silent" }),
     metrics: registry,

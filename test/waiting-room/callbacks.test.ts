@@ -112,6 +112,25 @@ describe("release callbacks", () => {
     expect(metrics).toContain(`callback_failure_total{queue="${site.queueId}",final="false"} 2`);
   });
 
+  it("of a deleted application are dead-lettered at their first attempt, with nothing sent", async () => {
+    receiver.received.length = 0;
+    receiver.answer = () => 200;
+    const site = await createSite(h, { max_users_per_minute: 60 }, { callback_url: url });
+    await join(h, site.apiKey, site.queueId, "orphan");
+    await h.room.engine.releaseDue();
+    const admin = await h.login("admin@example.com");
+    const deleted = await h.app.inject({
+      method: "DELETE",
+      url: `/applications/${site.appId}`,
+      headers: admin,
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect(await h.room.dispatcher.dispatchDue()).toBe(1);
+    expect(receiver.received).toHaveLength(0);
+    const [entry] = await h.store.outbox.forQueue(site.queueId);
+    expect(entry).toMatchObject({ status: "dead", attempts: 1, last_error: "application deleted" });
+  });
+
   it("are refused at delivery when the callback host is private and private callbacks are not allowed", async () => {
     const strict = await startHarness({ allowPrivateCallbacks: false });
     try {

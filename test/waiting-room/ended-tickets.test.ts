@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryQueueIndex } from "../../src/index/memory/memory-index.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
-import { ENDED_RETENTION_MS } from "../../src/worker/release/engine.js";
+import { ENDED_RETENTION_MS } from "../../src/worker/release/expiry.js";
 import { createSite, currentAdapter, type Harness, join, startHarness, status } from "../helpers/harness.js";
 import { redisForTests } from "../helpers/redis.js";
 

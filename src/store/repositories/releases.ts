@@ -1,59 +1,53 @@
-import type { RateLimitState } from "../../domain/gcra.js";
+import type { RateState } from "../../domain/release-plan.js";
+import type { CallbackOutboxTable } from "../schema.js";
 import type { SigningKeyRow } from "./signing-keys.js";
 import type { Ticket } from "./tickets.js";
 
-export interface OutboxDraft {
+/** A callback to write to the outbox in a release round (see worker/callbacks/event.ts). */
+export type OutboxDraft = Pick<
+  CallbackOutboxTable,
+  "id" | "application_id" | "queue_id" | "ticket_id" | "event" | "payload"
+> & { status: "pending" | "simulated" };
+
+/** A ticket a release round releases, with its admission token. */
+export interface ReleasedTicket {
   id: string;
-  payload: string;
-  status: "pending" | "simulated";
+  access_token: string;
 }
 
 /**
- * Stored release state of a queue or an application: the rate's schedule and recent releases
- * (domain/gcra.ts), and the measured-rate meter.
+ * What one release round reads and writes, all inside the transaction that holds the application's release
+ * lock. Each call is one statement, and one given nothing to write runs none: a round runs every few
+ * milliseconds per application, so its round trips are counted.
  */
-export interface RateState extends RateLimitState {
-  meter: { released: number; busyMs: number; at: number | undefined };
-}
-
-export interface ReleaseRequest {
-  applicationId: string;
-  queueIds: readonly string[];
-  now: number;
+export interface ReleaseRound {
+  /** Stored rate states by subject (queue or application id); a subject never stored is absent. */
+  rateStates(subjectIds: readonly string[]): Promise<Map<string, RateState>>;
+  /** When each queue's oldest waiting visitor joined; queues with nobody waiting in the record are absent. */
+  waitingSince(queueIds: readonly string[]): Promise<Map<string, number>>;
+  /** A queue's oldest waiting tickets, at most `limit`, in line order (row-locked in PostgreSQL). */
+  oldestWaiting(queueId: string, limit: number): Promise<Ticket[]>;
   /**
-   * Given the stored rate state (by queue or application id) and when each queue's oldest waiting visitor
-   * joined (queues with nobody waiting in the record are absent), how many to release from each queue.
+   * The key admission tokens are signed with: the newest not revoked. PostgreSQL holds it FOR SHARE until
+   * commit, so a revocation waits for this round rather than revoking the key under tokens about to commit.
    */
-  plan(states: ReadonlyMap<string, RateState>, waitingSince: ReadonlyMap<string, number>): ReleasePlanLike;
-  /**
-   * Signs the admission token with `key` (the record's current signing key, read in the release
-   * transaction) and drafts the callback, for one ticket about to be released.
-   */
-  admit(ticket: Ticket, key: SigningKeyRow): Promise<{ accessToken: string; outbox: OutboxDraft }>;
-}
-
-export interface ReleasePlanLike {
-  /** How many to release from each queue, at most. */
-  counts: ReadonlyMap<string, number>;
-  /**
-   * New state per queue (and the application's, under its id, when it has a shared intake), given how
-   * many were actually released from each queue (fewer than planned if fewer were waiting in the record).
-   */
-  states(actual: ReadonlyMap<string, number>): ReadonlyMap<string, RateState>;
-}
-
-export interface ReleaseResult {
-  released: Ticket[];
-  states: ReadonlyMap<string, RateState>;
+  signingKey(): Promise<SigningKeyRow | undefined>;
+  /** Waiting -> released at `now`, each ticket with its own admission token. */
+  markReleased(tickets: readonly ReleasedTicket[], now: string): Promise<void>;
+  /** New outbox entries, due at `now`. */
+  addCallbacks(drafts: readonly OutboxDraft[], now: string): Promise<void>;
+  /** Stores rate states by subject id. */
+  saveRateStates(states: ReadonlyMap<string, RateState>): Promise<void>;
 }
 
 export interface ReleaseRepository {
   /**
-   * One atomic release for one application: lock its rate state (another worker holding it means
-   * "busy": undefined is returned), plan, pick the oldest waiting tickets of each queue, read the current
-   * signing key (newest not revoked; PostgreSQL holds it FOR SHARE, so a revocation waits for this commit),
-   * mark the tickets released with admission tokens signed by that key, write their callbacks to the outbox
-   * and the new rate state, and commit all of it together.
+   * Runs `round` in one transaction that first takes the application's release lock (its rate row), and
+   * commits whatever it wrote together. When another worker holds the lock it does not wait: `round` is
+   * not run and the answer is undefined.
    */
-  releaseApplication(request: ReleaseRequest): Promise<ReleaseResult | undefined>;
+  withApplicationLock<T>(
+    applicationId: string,
+    round: (round: ReleaseRound) => Promise<T>,
+  ): Promise<T | undefined>;
 }

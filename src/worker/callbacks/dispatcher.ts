@@ -40,6 +40,20 @@ export interface DispatcherDeps {
 }
 
 /**
+ * What one attempt came to: the endpoint's answer (or why there was none), or no application to send to,
+ * which no retry can change.
+ */
+type AttemptOutcome =
+  | { kind: "attempted"; url: string; result: DeliveryResult }
+  | { kind: "application_deleted" };
+
+/** What is recorded for an entry whose application was deleted: no URL, no answer. */
+const NOTHING_SENT: { url: string; result: DeliveryResult } = {
+  url: "",
+  result: { ok: false, error: "application deleted", durationMs: 0 },
+};
+
+/**
  * Delivers the callback outbox: at least once, signed, retried with exponential backoff and jitter, and
  * dead-lettered (a callback error record) after the last attempt. Entries are claimed with a lease, so
  * with several workers each entry is being sent by one worker at a time.
@@ -128,22 +142,25 @@ export class CallbackDispatcher {
   }
 
   /** One attempt; never throws (a failure to even try counts as a failed attempt, retried as any other). */
-  private async attempt(entry: OutboxEntry): Promise<{ url: string; result: DeliveryResult }> {
+  private async attempt(entry: OutboxEntry): Promise<AttemptOutcome> {
     const { store, sender, clock } = this.deps;
     try {
       const app = await store.applications.findById(entry.application_id);
-      if (app === undefined)
-        return { url: "", result: { ok: false, error: "application deleted", durationMs: 0 } };
+      if (app === undefined) return { kind: "application_deleted" };
       const secret = decryptAtRest(this.deps.atRestKeys, app.webhook_secret_enc);
       const result = await sender.send(app.callback_url, entry.payload, {
         [SIGNATURE_HEADER]: signatureHeader(secret, entry.payload, clock.now() / 1000),
         "x-anteroom-event": entry.event,
         "x-anteroom-event-id": entry.id,
       });
-      return { url: app.callback_url, result };
+      return { kind: "attempted", url: app.callback_url, result };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return { url: "", result: { ok: false, error: `could not send: ${message}`, durationMs: 0 } };
+      return {
+        kind: "attempted",
+        url: "",
+        result: { ok: false, error: `could not send: ${message}`, durationMs: 0 },
+      };
     }
   }
 
@@ -151,7 +168,9 @@ export class CallbackDispatcher {
     const { store, clock, metrics, logger } = this.deps;
     const attempts = entry.attempts + 1;
     const queue = metrics.queue(entry.queue_id);
-    const { url, result } = await this.attempt(entry);
+    const outcome = await this.attempt(entry);
+    const deleted = outcome.kind === "application_deleted";
+    const { url, result } = deleted ? NOTHING_SENT : outcome;
     metrics.callbackDuration.observe({ queue }, result.durationMs / 1000);
     const now = clock.now();
     let owned: boolean;
@@ -160,7 +179,6 @@ export class CallbackDispatcher {
       if (owned) metrics.callbackSuccess.inc({ queue });
     } else {
       const error = result.error ?? `HTTP ${result.status ?? "?"}`;
-      const deleted = error === "application deleted";
       const final = deleted || attempts >= this.retry.maxAttempts;
       if (final) {
         owned = await store.outbox.markDead(

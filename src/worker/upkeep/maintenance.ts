@@ -4,8 +4,8 @@ import type { Clock } from "../../domain/clock.js";
 import { type TryLock, withLock } from "../../index/redis/locks.js";
 import type { QueueIndex } from "../../index/types.js";
 import type { Metrics } from "../../observability/metrics.js";
+import type { ActiveQueues } from "../../services/active-queues.js";
 import type { Store } from "../../store/types.js";
-import type { ReleaseEngine } from "../release/engine.js";
 import { rebuildQueue } from "./rebuild.js";
 import { settleWaitingEntries } from "./settle.js";
 
@@ -32,7 +32,7 @@ export class IndexMaintenance {
     private readonly deps: {
       store: Store;
       index: QueueIndex;
-      engine: ReleaseEngine;
+      queues: ActiveQueues;
       clock: Clock;
       logger: Logger;
       metrics: Metrics;
@@ -63,7 +63,7 @@ export class IndexMaintenance {
   /** Rebuilds every active queue whose index entry is missing. */
   async ensureLoaded(): Promise<number> {
     let rebuilt = 0;
-    for (const queue of this.deps.engine.activeQueues()) {
+    for (const queue of this.deps.queues.all()) {
       if (await this.deps.index.isLoaded(queue.id)) continue;
       const done = await withLock(this.deps.tryLock, `rebuild:${queue.id}`, LOCK_TTL_MS, async () => {
         // Another worker may have finished it between our look and our lock.
@@ -89,7 +89,7 @@ export class IndexMaintenance {
   /** Compares every active queue's waiting set in record and index; returns entries repaired. */
   async reconcileAll(): Promise<number> {
     let repaired = 0;
-    for (const queue of this.deps.engine.activeQueues()) {
+    for (const queue of this.deps.queues.all()) {
       if (!(await this.deps.index.isLoaded(queue.id))) continue;
       const done = await withLock(this.deps.tryLock, `reconcile:${queue.id}`, LOCK_TTL_MS, () =>
         this.reconcile(queue.id),

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { RateState, ReleaseResult, SigningKeyRow, Store, Ticket } from "../../../src/store/types.js";
+import type { RateState } from "../../../src/domain/release-plan.js";
+import type { SigningKeyRow, Store, Ticket } from "../../../src/store/types.js";
 
 /**
- * One release round through the record, as the release engine makes one (src/worker/release/engine.ts),
- * minus the planning and signing, which are not the record's business. The release tests go through this
- * helper only: a change to `ReleaseRepository.releaseApplication`'s shape is adapted here.
+ * One release round through the record, as the releaser makes one (src/worker/release/releaser.ts), minus
+ * the planning and signing, which are not the record's business. The release tests go through this helper
+ * only: a change to `ReleaseRepository`'s shape is adapted here.
  */
 export interface Round {
   applicationId: string;
@@ -20,7 +21,10 @@ export interface Round {
   beforeAdmit?: (ticket: Ticket, key: SigningKeyRow) => Promise<void> | void;
 }
 
-export interface RoundResult extends ReleaseResult {
+export interface RoundResult {
+  /** The tickets released, as they are now. */
+  released: Ticket[];
+  states: ReadonlyMap<string, RateState>;
   /** The outbox entry ids drafted, by ticket id. */
   callbacks: Map<string, string>;
 }
@@ -31,26 +35,44 @@ const tokenFor = (ticket: Ticket, key: SigningKeyRow): string => `jwt.${ticket.s
 /** Runs one round; "busy" when another holds the application. */
 export async function releaseRound(store: Store, round: Round): Promise<RoundResult | "busy"> {
   const callbacks = new Map<string, string>();
-  const result = await store.releases.releaseApplication({
-    applicationId: round.applicationId,
-    queueIds: round.queueIds,
-    now: round.now,
-    plan: (states, waitingSince) => {
-      round.saw?.(states, waitingSince);
-      return {
-        counts: new Map(Object.entries(round.counts)),
-        states: (actual) => round.states?.(actual) ?? new Map(),
-      };
-    },
-    admit: async (ticket, key) => {
+  const now = new Date(round.now).toISOString();
+  const result = await store.releases.withApplicationLock(round.applicationId, async (tx) => {
+    const stored = await tx.rateStates([round.applicationId, ...round.queueIds]);
+    round.saw?.(stored, await tx.waitingSince(round.queueIds));
+    const picked: Ticket[] = [];
+    for (const [queueId, count] of Object.entries(round.counts)) {
+      if (count > 0) picked.push(...(await tx.oldestWaiting(queueId, count)));
+    }
+    const key = picked.length === 0 ? undefined : await tx.signingKey();
+    if (picked.length > 0 && key === undefined) throw new Error("no admission signing key in the record");
+    const released: Ticket[] = [];
+    for (const ticket of picked) {
+      if (key === undefined) break;
       await round.beforeAdmit?.(ticket, key);
-      const id = randomUUID();
-      callbacks.set(ticket.id, id);
-      return {
-        accessToken: tokenFor(ticket, key),
-        outbox: { id, payload: JSON.stringify({ seq: ticket.seq }), status: "pending" },
-      };
-    },
+      callbacks.set(ticket.id, randomUUID());
+      released.push({ ...ticket, status: "released", released_at: now, access_token: tokenFor(ticket, key) });
+    }
+    await tx.markReleased(
+      released.map((ticket) => ({ id: ticket.id, access_token: ticket.access_token ?? "" })),
+      now,
+    );
+    await tx.addCallbacks(
+      released.map((ticket) => ({
+        id: callbacks.get(ticket.id) ?? "",
+        application_id: round.applicationId,
+        queue_id: ticket.queue_id,
+        ticket_id: ticket.id,
+        event: "visitor.released",
+        payload: JSON.stringify({ seq: ticket.seq }),
+        status: "pending" as const,
+      })),
+      now,
+    );
+    const actual = new Map<string, number>();
+    for (const ticket of released) actual.set(ticket.queue_id, (actual.get(ticket.queue_id) ?? 0) + 1);
+    const states = round.states?.(actual) ?? new Map<string, RateState>();
+    await tx.saveRateStates(states);
+    return { released, states };
   });
   return result === undefined ? "busy" : { ...result, callbacks };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RateState } from "../../../src/store/types.js";
+import type { RateState } from "../../../src/domain/release-plan.js";
 import { dialects, useStore } from "./dialects.js";
 import { at, joined, keyRow, newQueue, site, T0, ticket } from "./fixtures.js";
 import { releaseRound } from "./release-round.js";
