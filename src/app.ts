@@ -3,7 +3,7 @@ import formbody from "@fastify/formbody";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
-import { DEFAULT_RATE_LIMITS, RateLimits } from "./domain/rate-limit.js";
+import type { RateLimits } from "./domain/rate-limit.js";
 import { fastStatusHandler } from "./http/fast-status.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
 import { registerVisitorCors } from "./http/plugins/cors.js";
@@ -23,33 +23,40 @@ import { queueRoutes } from "./http/routes/queues.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
 import { visitorRoutes } from "./http/routes/visitor.js";
+import type { Metrics } from "./observability/metrics.js";
 import type { ReadinessCheck } from "./observability/readiness.js";
+import type { AdmissionKeys } from "./services/admission-keys.js";
 import type { AdminDeps } from "./services/applications.js";
 import type { AuthService } from "./services/auth.js";
-import type { WaitingRoom } from "./start/waiting-room.js";
+import type { VisitorService } from "./services/visitors.js";
 
-export interface AppDeps extends AdminDeps {
+/** What the HTTP application needs: the services its routes call (start/compose-api.ts builds them). */
+export interface AppDeps {
+  /** What the admin services work with; each request gets them narrowed to its caller (TenantScope). */
+  admin: AdminDeps;
   auth: AuthService;
-  room: WaitingRoom;
+  visitors: VisitorService;
+  /** The JWKS and signing-key rotation. */
+  admission: AdmissionKeys;
+  metrics: Metrics;
+  rateLimits: RateLimits;
   readiness: readonly ReadinessCheck[];
   logger?: FastifyBaseLogger;
   trustProxy?: false | number | string;
-  /** Request rate limits; the defaults when not given. */
-  rateLimits?: RateLimits;
   version?: string;
   /** Where /metrics is served: on this app (optionally behind a token), or not at all (a private port). */
-  metrics?: { serve: boolean; token?: string | undefined };
+  metricsEndpoint?: { serve: boolean; token?: string | undefined };
 }
 
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One trust rule and one set of limits for both the routed handlers and the status fast path.
   const trust = compileTrust(deps.trustProxy);
-  const limits = deps.rateLimits ?? new RateLimits(DEFAULT_RATE_LIMITS, deps.clock);
-  const guard = new RequestLimits(limits, clientKeyOf(trust), deps.room.metrics.registry);
+  const limits = deps.rateLimits;
+  const guard = new RequestLimits(limits, clientKeyOf(trust), deps.metrics.registry);
   const fastStatus = fastStatusHandler({
-    visitors: deps.room.visitors,
-    metrics: deps.room.metrics,
+    visitors: deps.visitors,
+    metrics: deps.metrics,
     logger: deps.logger as Logger | undefined,
     limiter: limits.status,
     clientKey: guard.clientKey,
@@ -78,28 +85,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerWellFormedText(app);
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
-  registerRequestContext(app, deps.room.metrics);
+  registerRequestContext(app, deps.metrics);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
-  if (deps.metrics?.serve !== false) {
-    await app.register(metricsRoute(deps.room.metrics, { token: deps.metrics?.token }));
+  if (deps.metricsEndpoint?.serve !== false) {
+    await app.register(metricsRoute(deps.metrics, { token: deps.metricsEndpoint?.token }));
   }
   registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
-  await app.register(visitorRoutes(deps.room.visitors, guard));
-  await app.register(admissionRoutes(deps.room.visitors, deps.room.admission, guard));
+  await app.register(visitorRoutes(deps.visitors, guard));
+  await app.register(admissionRoutes(deps.visitors, deps.admission, guard));
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);
     await oauth.register(tokenRoute(deps.auth));
   });
-  const adminDeps: AdminDeps = { ...deps, events: deps.room.events, queueIndex: deps.room.index };
   await app.register(async (admin) => {
     // Limited per client address before authentication, which may cost a record read.
     admin.addHook("onRequest", guard.byAddress(limits.admin, "admin"));
     documentRateLimited(admin);
-    adminAuth(admin, deps.auth, adminDeps);
-    await admin.register(signingKeyRoutes(deps.room.admission, deps.room.events));
+    adminAuth(admin, deps.auth, deps.admin);
+    await admin.register(signingKeyRoutes(deps.admission, deps.admin.events));
     await admin.register(meRoute);
     await admin.register(applicationRoutes);
     await admin.register(queueRoutes);

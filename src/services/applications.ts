@@ -19,9 +19,10 @@ export interface AdminDeps {
   clock: Clock;
   keys: DerivedKeys;
   allowPrivateCallbacks: boolean;
-  events?: ChangeEvents;
+  /** Where admin changes are announced, so every process's caches drop what changed. */
+  events: ChangeEvents;
   /** The hot index, told that a new queue is complete (empty) so it needs no rebuild before its first poll. */
-  queueIndex?: { markLoaded(queueId: string): Promise<void> };
+  queueIndex: { markLoaded(queueId: string): Promise<void> };
 }
 
 export interface ApplicationInput {
@@ -114,7 +115,7 @@ export class ApplicationService {
     if (input.max_joins_per_second !== undefined) patch.max_joins_per_second = input.max_joins_per_second;
     const updated = await this.deps.store.applications.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("application");
-    this.deps.events?.applicationChanged(id);
+    this.deps.events.applicationChanged(id);
     return updated;
   }
 
@@ -124,7 +125,7 @@ export class ApplicationService {
     if (!(await this.deps.store.applications.softDelete(id, this.now()))) {
       throw errors.notFound("application");
     }
-    this.deps.events?.applicationChanged(id);
+    this.deps.events.applicationChanged(id);
   }
 
   async rotateApiKey(id: string): Promise<{ id: string; api_key: string; api_key_prefix: string }> {
@@ -138,7 +139,7 @@ export class ApplicationService {
       this.now(),
     );
     if (!rotated) throw errors.notFound("application");
-    this.deps.events?.applicationChanged(id);
+    this.deps.events.applicationChanged(id);
     return { id, api_key: apiKey, api_key_prefix: apiKeyPrefix(apiKey) };
   }
 

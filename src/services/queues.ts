@@ -79,8 +79,8 @@ export class QueueService {
       },
       this.now(),
     );
-    await this.deps.queueIndex?.markLoaded(queue.id);
-    this.deps.events?.queueChanged(queue.id);
+    await this.deps.queueIndex.markLoaded(queue.id);
+    this.deps.events.queueChanged(queue.id);
     return queue;
   }
 
@@ -121,7 +121,7 @@ export class QueueService {
     if (redirectUrl !== undefined) patch.redirect_url = redirectUrl;
     const updated = await this.deps.store.queues.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("queue");
-    this.deps.events?.queueChanged(id);
+    this.deps.events.queueChanged(id);
     return updated;
   }
 
@@ -129,6 +129,6 @@ export class QueueService {
     await this.get(id);
     this.access.require("queue:write");
     if (!(await this.deps.store.queues.softDelete(id, this.now()))) throw errors.notFound("queue");
-    this.deps.events?.queueChanged(id);
+    this.deps.events.queueChanged(id);
   }
 }

@@ -31,13 +31,17 @@ export interface WorkerParts {
   dispatcher: Pick<CallbackDispatcher, "onSettled" | "startDue" | "drain">;
 }
 
+/** The longest a failing task waits before its next try (unless its own interval is longer). */
+const MAX_RETRY_MS = 30_000;
+
 /** One round of a task; resolves to how long to wait before the next. */
 type Task = () => Promise<number>;
 
 /**
  * Runs the worker's tasks forever: release (waking when the next release is due), expiry, callback
  * delivery and settings refresh. Each task reschedules itself after it finishes, so a slow round never
- * overlaps the next; an error is logged and the task tries again after its normal interval.
+ * overlaps the next. A failing task is logged and tried again after its interval, doubled at each failure
+ * in a row up to half a minute (a record that is down is not asked, and logged about, four times a second).
  *
  * The callbacks task only claims and starts deliveries, which go on in the background; each one that
  * settles frees a slot and wakes the task, so claiming never waits for a slow delivery, and a freed slot
@@ -50,6 +54,8 @@ export class WorkerLoop {
   private readonly wakers = new Map<string, () => void>();
   /** Tasks woken while running: they go again as soon as they finish. */
   private readonly woken = new Set<string>();
+  /** Failures in a row, by task. */
+  private readonly failures = new Map<string, number>();
   private stopped = true;
   private refreshWanted = false;
   private readonly extra: { name: string; everyMs: number; run: () => Promise<unknown> }[] = [];
@@ -106,7 +112,7 @@ export class WorkerLoop {
     this.refreshWanted = true;
   }
 
-  /** Runs `task` after `delayMs`, then again after what it returns, or after `intervalMs` when it fails. */
+  /** Runs `task` after `delayMs`, then again after what it returns, or after a backoff when it fails. */
   private schedule(name: string, delayMs: number, intervalMs: number, task: Task): void {
     if (this.stopped) return;
     const fire = () => {
@@ -114,10 +120,16 @@ export class WorkerLoop {
       this.timers.delete(timer);
       this.wakers.delete(name);
       const run = task().then(
-        (next) => next,
+        (next) => {
+          this.failures.delete(name);
+          return next;
+        },
         (error: unknown) => {
-          this.logger.error({ err: error, task: name }, "worker task failed");
-          return intervalMs;
+          const failures = (this.failures.get(name) ?? 0) + 1;
+          this.failures.set(name, failures);
+          const retryMs = Math.min(intervalMs * 2 ** (failures - 1), Math.max(intervalMs, MAX_RETRY_MS));
+          this.logger.error({ err: error, task: name, failures, retryMs }, "worker task failed");
+          return retryMs;
         },
       );
       this.running.add(run);

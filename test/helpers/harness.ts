@@ -6,25 +6,34 @@ import pino from "pino";
 import { inject } from "vitest";
 import { type AppDeps, buildApp } from "../../src/app.js";
 import { ManualClock } from "../../src/domain/clock.js";
-import { LoginThrottle } from "../../src/domain/login-throttle.js";
+import { LocalChangeEvents } from "../../src/domain/events.js";
+import type { LoginThrottle } from "../../src/domain/login-throttle.js";
 import {
   DEFAULT_RATE_LIMITS,
   NO_RATE_LIMITS,
   type RateLimitSettings,
-  RateLimits,
+  type RateLimits,
 } from "../../src/domain/rate-limit.js";
 import type { SharedCounts } from "../../src/domain/rate-limiter.js";
 import { type DerivedKeys, deriveKeys } from "../../src/domain/secrets.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
-import { AuthService } from "../../src/services/auth.js";
+import { MemoryQueueIndex } from "../../src/index/memory/memory-index.js";
+import type { QueueIndex } from "../../src/index/types.js";
+import type { Metrics } from "../../src/observability/metrics.js";
+import type { ActiveQueues } from "../../src/services/active-queues.js";
+import type { AdmissionKeys } from "../../src/services/admission-keys.js";
 import { ensureUser } from "../../src/services/users.js";
-import {
-  createWaitingRoom,
-  type WaitingRoom,
-  type WaitingRoomOptions,
-} from "../../src/start/waiting-room.js";
+import type { VisitorService } from "../../src/services/visitors.js";
+import type { Shared } from "../../src/start/adapters.js";
+import { composeApi } from "../../src/start/compose-api.js";
+import { composeWorker, type WorkerDeps, type WorkerSettings } from "../../src/start/compose-worker.js";
+import { openProcessParts } from "../../src/start/process.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
 import type { Role } from "../../src/store/types.js";
+import type { CallbackDispatcher } from "../../src/worker/callbacks/dispatcher.js";
+import type { WorkerLoop } from "../../src/worker/loop.js";
+import type { Expiry } from "../../src/worker/release/expiry.js";
+import type { Releaser } from "../../src/worker/release/releaser.js";
 import { embeddedBackend, productionBackend } from "./backends.js";
 
 /**
@@ -59,8 +68,25 @@ export interface WorkerRounds {
   refresh(): Promise<void>;
 }
 
-/** The waiting room, plus `engine` to run the worker's rounds by hand. */
-export type TestRoom = WaitingRoom & { engine: WorkerRounds };
+/**
+ * The waiting room of one harness: both composition roots in one process, as embedded `serve` runs them,
+ * with the worker's loop not started. `engine` runs the worker's rounds by hand.
+ */
+export interface TestRoom {
+  index: QueueIndex;
+  visitors: VisitorService;
+  admission: AdmissionKeys;
+  metrics: Metrics;
+  /** Where the admin API publishes changes (and this process hears them). */
+  events: LocalChangeEvents;
+  queues: ActiveQueues;
+  releaser: Releaser;
+  expiry: Expiry;
+  dispatcher: CallbackDispatcher;
+  loop: WorkerLoop;
+  engine: WorkerRounds;
+  close(): Promise<void>;
+}
 
 /**
  * One embedded service per test file: a real SQLite file in a temp dir, a manual clock, `app.inject`.
@@ -86,11 +112,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The worker's parts a test may replace or tune. */
+export type RoomOptions = Partial<Pick<WorkerDeps, "sender" | "retry" | "random" | "intervals">> &
+  Partial<Pick<WorkerSettings, "callbackTimeoutMs" | "callbackConcurrency">> & {
+    /** A hot index of the test's own (say, with a small ended cap). */
+    index?: QueueIndex;
+    callbackLeaseMs?: number;
+  };
+
 export interface HarnessOptions {
   throttle?: LoginThrottle;
-  metrics?: AppDeps["metrics"];
+  metrics?: AppDeps["metricsEndpoint"];
   allowPrivateCallbacks?: boolean;
-  room?: Partial<Omit<WaitingRoomOptions, "store" | "clock" | "keys">>;
+  room?: RoomOptions;
   /**
    * Rate limits over the defaults; without it the app limits nothing (tests that load it are not about
    * limits). In the production project their counts are shared through the harness's Redis prefix.
@@ -121,52 +155,84 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     await store.migrate();
     const opened = backend.openIndex();
     closeIndex = opened.close;
-    const auth = new AuthService({
-      store,
-      clock,
-      signingKey: keys.adminJwt,
-      previousSigningKey: keys.previous?.adminJwt,
-      tokenTtlSeconds: 3600,
-      throttle: options.throttle ?? new LoginThrottle(clock),
-    });
-    const created = await createWaitingRoom({
-      store,
-      clock,
-      keys,
-      logger: pino({ level: "silent" }),
-      allowPrivateCallbacks,
+    const room = options.room ?? {};
+    const index = room.index ?? opened.index ?? new MemoryQueueIndex();
+    const events = new LocalChangeEvents();
+    const shared: Shared = {
+      index,
+      events: { publish: events, local: events },
+      tryLock: undefined,
+      loginAttempts: undefined,
+      rateCounts: opened.rateCounts,
+      readiness: [],
+      close: () => index.close(),
+    };
+    const logger = pino({ level: "silent" });
+    const base = { store, clock, keys, logger, shared };
+    const parts = await openProcessParts({
+      ...base,
+      index,
+      events,
       issuer: "anteroom-test",
-      ...(opened.index === undefined ? {} : { index: opened.index }),
-      ...options.room,
+      runsWorker: true,
     });
-    const room: TestRoom = {
-      ...created,
+    const worker = composeWorker({
+      ...base,
+      parts,
+      settings: {
+        allowPrivateCallbacks,
+        callbackLeaseMs: room.callbackLeaseMs ?? 60_000,
+        ...(room.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: room.callbackTimeoutMs }),
+        ...(room.callbackConcurrency === undefined ? {} : { callbackConcurrency: room.callbackConcurrency }),
+      },
+      ...(room.sender === undefined ? {} : { sender: room.sender }),
+      ...(room.retry === undefined ? {} : { retry: room.retry }),
+      ...(room.random === undefined ? {} : { random: room.random }),
+      ...(room.intervals === undefined ? {} : { intervals: room.intervals }),
+    });
+    await worker.rebuildIndex();
+    const api = composeApi({
+      ...base,
+      parts,
+      settings: {
+        adminTokenTtlSeconds: 3600,
+        allowPrivateCallbacks,
+        rateLimits:
+          options.rateLimits === undefined
+            ? NO_RATE_LIMITS
+            : { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
+        trustProxy: options.trustProxy ?? false,
+        version: "test",
+        metricsEndpoint: options.metrics ?? { serve: true },
+      },
+      ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
+      ...(options.sharedRateCounts === undefined ? {} : { rateCounts: options.sharedRateCounts }),
+    });
+    const app = await buildApp({ ...api.app, logger: undefined });
+    const testRoom: TestRoom = {
+      index,
+      visitors: api.app.visitors,
+      admission: parts.admission,
+      metrics: parts.metrics,
+      events,
+      queues: parts.queues,
+      releaser: worker.releaser,
+      expiry: worker.expiry,
+      dispatcher: worker.dispatcher,
+      loop: worker.loop,
       engine: {
-        releaseDue: () => created.releaser.releaseDue(),
-        expire: () => created.expiry.expire(),
-        refresh: () => created.queues.refresh(),
+        releaseDue: () => worker.releaser.releaseDue(),
+        expire: () => worker.expiry.expire(),
+        refresh: () => parts.queues.refresh(),
+      },
+      async close() {
+        api.close();
+        await worker.close();
+        parts.close();
+        await shared.close();
       },
     };
-    await room.prepare();
-    const shared = options.sharedRateCounts ?? opened.rateCounts;
-    const rateLimits = new RateLimits(
-      options.rateLimits === undefined ? NO_RATE_LIMITS : { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
-      clock,
-      shared === undefined ? {} : { shared },
-    );
-    const app = await buildApp({
-      store,
-      clock,
-      keys,
-      auth,
-      room,
-      allowPrivateCallbacks,
-      readiness: [{ name: "record", check: () => store.ping() }],
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-      rateLimits,
-      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
-    });
-    return { store, room, app, rateLimits };
+    return { store, room: testRoom, app, rateLimits: api.app.rateLimits };
   }
 
   // Bearer tokens by email, with the (manual) time they were issued: tests move the clock by hours.

@@ -28,7 +28,7 @@ function parts(): { parts: WorkerParts; releases: number[] } {
 }
 
 describe("worker loop", () => {
-  it("runs a failed task again after its usual interval", async () => {
+  it("runs a failed task again after its interval, doubled for each failure in a row", async () => {
     vi.useFakeTimers();
     const { parts: driven, releases } = parts();
     const intervals = {
@@ -56,6 +56,16 @@ describe("worker loop", () => {
     expect(extraRuns).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(extraRuns).toBe(2);
+    // Failing again: 600 ms, then 1200 ms; the release task, which succeeded since, keeps its pace.
+    await vi.advanceTimersByTimeAsync(599);
+    expect(extraRuns).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(extraRuns).toBe(3);
+    await vi.advanceTimersByTimeAsync(1199);
+    expect(extraRuns).toBe(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(extraRuns).toBe(4);
+    expect(releases.length).toBeGreaterThan(40);
     await loop.stop();
   });
 });

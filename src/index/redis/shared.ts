@@ -43,13 +43,3 @@ export async function openSharedIndex(redisUrl: string, logger: Logger, role: st
     },
   };
 }
-
-/** Production processes never migrate on their own: `anteroom migrate` does, once, before a rollout. */
-export async function requireCurrentSchema(pending: () => Promise<string[]>): Promise<void> {
-  const missing = await pending();
-  if (missing.length > 0) {
-    throw new Error(
-      `the database schema is out of date (pending: ${missing.join(", ")}); run: anteroom migrate`,
-    );
-  }
-}

@@ -1,0 +1,132 @@
+import type { Logger } from "pino";
+import type { Clock } from "../domain/clock.js";
+import type { DerivedKeys } from "../domain/secrets.js";
+import type { Store } from "../store/types.js";
+import {
+  type CallbackConcurrency,
+  CallbackDispatcher,
+  type RetryPolicy,
+} from "../worker/callbacks/dispatcher.js";
+import { type CallbackSender, createCallbackSender } from "../worker/callbacks/sender.js";
+import { type LoopIntervals, WorkerLoop } from "../worker/loop.js";
+import { Expiry } from "../worker/release/expiry.js";
+import { Releaser } from "../worker/release/releaser.js";
+import { IndexMaintenance } from "../worker/upkeep/maintenance.js";
+import { rebuildQueue } from "../worker/upkeep/rebuild.js";
+import type { Shared } from "./adapters.js";
+import type { ProcessParts } from "./process.js";
+
+/** How often a worker looks for queues Redis lost, and compares record and index. */
+const REBUILD_CHECK_MS = 1_000;
+const RECONCILE_MS = 30_000;
+
+export interface WorkerSettings {
+  allowPrivateCallbacks: boolean;
+  callbackLeaseMs: number;
+  callbackTimeoutMs?: number;
+  /** Callback deliveries in flight at once, in all and per application (default 64 and 8). */
+  callbackConcurrency?: CallbackConcurrency;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  clock: Clock;
+  keys: DerivedKeys;
+  logger: Logger;
+  shared: Shared;
+  parts: ProcessParts;
+  settings: WorkerSettings;
+  /** Tests: a sender of their own, retry timing, jitter, loop intervals. */
+  sender?: CallbackSender;
+  retry?: RetryPolicy;
+  random?: () => number;
+  intervals?: LoopIntervals;
+}
+
+export interface WorkerProcess {
+  releaser: Releaser;
+  expiry: Expiry;
+  dispatcher: CallbackDispatcher;
+  loop: WorkerLoop;
+  /** Loads the live queues and fills this process's hot index from the record; returns tickets loaded. */
+  rebuildIndex(): Promise<number>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's composition root: release, expiry and callback delivery, driven by one loop; with Redis (a
+ * shared index, so locks between workers) also the index's upkeep: rebuilding queues Redis lost, and
+ * reconciling it with the record.
+ */
+export function composeWorker(deps: WorkerDeps): WorkerProcess {
+  const { store, clock, logger, shared, parts, settings } = deps;
+  const { index } = shared;
+  const { metrics, queues, admission } = parts;
+  const releaser = new Releaser({
+    releases: store.releases,
+    index,
+    queues,
+    admission,
+    clock,
+    metrics,
+    logger,
+  });
+  const expiry = new Expiry({ store, index, queues, clock, metrics });
+  const sender =
+    deps.sender ??
+    createCallbackSender({
+      allowPrivate: settings.allowPrivateCallbacks,
+      timeoutMs: settings.callbackTimeoutMs ?? 5_000,
+    });
+  const dispatcher = new CallbackDispatcher({
+    store,
+    sender,
+    atRestKeys: deps.keys.atRestReaders,
+    clock,
+    metrics,
+    logger,
+    leaseMs: settings.callbackLeaseMs,
+    ...(deps.retry === undefined ? {} : { retry: deps.retry }),
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+    ...(settings.callbackConcurrency === undefined ? {} : { concurrency: settings.callbackConcurrency }),
+  });
+  const loop = new WorkerLoop({ queues, releaser, expiry, dispatcher }, clock, logger, deps.intervals);
+  if (shared.tryLock !== undefined) {
+    const upkeep = new IndexMaintenance({
+      store,
+      index,
+      queues,
+      clock,
+      logger,
+      metrics,
+      tryLock: shared.tryLock,
+    });
+    loop.addTask("index-rebuild", REBUILD_CHECK_MS, () => upkeep.ensureLoaded());
+    loop.addTask("index-reconcile", RECONCILE_MS, () => upkeep.reconcileAll());
+  }
+  // A queue or application changed: release with its new settings from the next round.
+  const unsubscribe = shared.events.local.subscribe((change) => {
+    if (change.kind !== "keys") loop.requestRefresh();
+  });
+  return {
+    releaser,
+    expiry,
+    dispatcher,
+    loop,
+    async rebuildIndex() {
+      await queues.refresh();
+      let loaded = 0;
+      for (const queue of queues.all()) loaded += await rebuildQueue(store, index, queue.id, clock.now());
+      return loaded;
+    },
+    start: () => loop.start(),
+    async close() {
+      unsubscribe();
+      await loop.stop();
+      // Deliveries started outside the loop (dispatchDue) still need the sender and the record.
+      await dispatcher.drain();
+      await sender.close();
+    },
+  };
+}
