@@ -85,6 +85,11 @@ describe("2 API processes and 3 workers", () => {
     const acknowledged = await joinAll(api, site.apiKey, site.queueId, 5_000);
     expect(acknowledged.size).toBe(5_000);
 
+    // An API process (no worker inside) reports the queue's size from the shared index.
+    const scraped = await (await fetch(`${api[1]}/metrics`)).text();
+    const size = new RegExp(`queue_size\\{queue="${site.queueId}",mode="live"\\} (\\d+)`).exec(scraped);
+    expect(Number(size?.[1] ?? -1)).toBeGreaterThan(0);
+
     // Every acknowledged join is in the record, once.
     const tickets = await db.query<{ visitor_id: string; n: string }>(
       "select visitor_id, count(*) as n from tickets where queue_id = $1 group by visitor_id",
