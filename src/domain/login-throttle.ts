@@ -50,7 +50,7 @@ export interface Counted {
 
 /**
  * Where the counters live: in this process (`MemoryLoginAttempts`), or in Redis so that every API process
- * shares them (src/production/login-attempts.ts). Each counter changes atomically on its own; the throttle
+ * shares them (src/index/redis/login-attempts.ts). Each counter changes atomically on its own; the throttle
  * needs nothing atomic across counters.
  */
 export interface LoginAttemptStore {

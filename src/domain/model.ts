@@ -18,7 +18,7 @@ export type EndReason = "cancelled" | "abandoned" | "not_seen" | "admission_ende
 export interface QueueMeta {
   /** The configured rate a queue can get: its own, capped by its application's shared intake. */
   configuredPerMinute: number;
-  /** What the release engine measured recently; undefined until there is enough history. */
+  /** What the releaser measured recently; undefined until there is enough history. */
   measuredPerMinute: number | undefined;
   abandonAfterSeconds: number;
 }

@@ -7,7 +7,7 @@
 /**
  * Most ended (cancelled or expired) entries either adapter holds per queue; past it the oldest go first.
  * An ended entry only saves a late poll one record read, and it is pruned after a short retention anyway
- * (see the release engine), so this matters only when tickets end faster than that retention drains them:
+ * (see worker/release/expiry.ts), so this matters only when tickets end faster than that retention drains them:
  * a visitor looping join -> cancel, or a mass expiry. 65,536 covers about 500 ends a second sustained over
  * the retention, and bounds what a queue's ended entries can cost at any rate: about 1 MiB in the
  * in-process index (16 bytes each), about 7 MiB in Redis (two sorted sets, about 110 bytes each).

@@ -24,7 +24,7 @@ export interface QueueFilter {
   applicationId?: string;
 }
 
-/** A live queue with its application's shared intake, as the release engine needs it. */
+/** A live queue with its application's shared intake and domain, as the releaser and the visitor path need it. */
 export interface ActiveQueue extends Queue {
   application_rate: number | null;
   application_domain: string;
