@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import type { Clock } from "../domain/clock.js";
 import { type ChangeEvents, LocalChangeEvents } from "../domain/events.js";
 import type { LoginAttemptStore } from "../domain/login-throttle.js";

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { type LogFormat, stdoutLogFormat } from "../observability/logger.js";
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, loadConfig } from "../config.js";
+import { type Config, ConfigError, loadConfig } from "../config/index.js";
 import { ROLES } from "../domain/access.js";
 import { AppError } from "../domain/errors.js";
 import { createLogger } from "../observability/logger.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { type Clock, systemClock } from "../domain/clock.js";
 import { type DerivedKeys, deriveKeys } from "../domain/secrets.js";
 import type { KyselyStore } from "../store/kysely/store.js";

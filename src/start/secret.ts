@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import { type Config, ConfigError, MIN_SECRET_KEY_LENGTH } from "../config.js";
+import { type Config, ConfigError, MIN_SECRET_KEY_LENGTH } from "../config/index.js";
 
 /**
  * SECRET_KEY when configured; otherwise (embedded mode only) one generated at first start and kept in

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { buildApp } from "../app.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";

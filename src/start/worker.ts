@@ -1,5 +1,5 @@
 import Fastify from "fastify";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { healthRoutes } from "../http/routes/health.js";
 import { metricsRoute } from "../http/routes/metrics.js";
 import { createLogger } from "../observability/logger.js";

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { configTable, envExample, readmeTable } from "../../src/config/docs.js";
+import { loadConfig, parseConfig, parseEnvFile } from "../../src/config/index.js";
 import { VARIABLES } from "../../src/config/schema.js";
-import { loadConfig, parseConfig, parseEnvFile } from "../../src/config.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseEnvFile } from "../../src/config.js";
+import { ConfigError, loadConfig, parseEnvFile } from "../../src/config/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "anteroom-env-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

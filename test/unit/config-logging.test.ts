@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { chooseLogFormat, createLogger } from "../../src/observability/logger.js";
 import { banner } from "../../src/start/banner.js";
 

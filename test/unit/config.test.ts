@@ -1,8 +1,8 @@
 import path from "node:path";
 import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config/index.js";
 import { VARIABLES } from "../../src/config/schema.js";
-import { ConfigError, parseConfig } from "../../src/config.js";
 
 function problems(env: Record<string, string>): string[] {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig } from "../../src/config/index.js";
 import { clientKey } from "../../src/domain/client-address.js";
 import { ManualClock } from "../../src/domain/clock.js";
 import { DEFAULT_RATE_LIMITS, RateLimits } from "../../src/domain/rate-limit.js";
