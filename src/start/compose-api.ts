@@ -1,10 +1,7 @@
-import type { Logger } from "pino";
 import type { AppDeps } from "../app.js";
-import type { Clock } from "../domain/clock.js";
 import { LoginThrottle } from "../domain/login-throttle.js";
 import { type RateLimitSettings, RateLimits } from "../domain/rate-limit.js";
 import type { SharedCounts } from "../domain/rate-limiter.js";
-import type { DerivedKeys } from "../domain/secrets.js";
 import { VisitorTokens } from "../domain/visitor-token.js";
 import { syncRateCounts } from "../index/redis/rate-counts.js";
 import type { ReadinessCheck } from "../observability/readiness.js";
@@ -12,9 +9,7 @@ import { AuthService } from "../services/auth.js";
 import { VisitorDirectory } from "../services/directory.js";
 import { JoinBatcher } from "../services/join-batcher.js";
 import { VisitorService } from "../services/visitors.js";
-import type { Store } from "../store/types.js";
-import type { Shared } from "./adapters.js";
-import type { ProcessParts } from "./process.js";
+import type { ProcessBasics, ProcessParts } from "./process.js";
 
 /** How often shared rate counts are pushed to Redis (production). */
 const RATE_SYNC_MS = 250;
@@ -29,12 +24,7 @@ export interface ApiSettings {
   metricsEndpoint: { serve: boolean; token?: string | undefined };
 }
 
-export interface ApiDeps {
-  store: Store;
-  clock: Clock;
-  keys: DerivedKeys;
-  logger: Logger;
-  shared: Shared;
+export interface ApiDeps extends ProcessBasics {
   parts: ProcessParts;
   settings: ApiSettings;
   /** Dependencies /readyz asks about besides the record and what `shared` names. */

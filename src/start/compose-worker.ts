@@ -1,7 +1,3 @@
-import type { Logger } from "pino";
-import type { Clock } from "../domain/clock.js";
-import type { DerivedKeys } from "../domain/secrets.js";
-import type { Store } from "../store/types.js";
 import {
   type CallbackConcurrency,
   CallbackDispatcher,
@@ -13,8 +9,7 @@ import { Expiry } from "../worker/release/expiry.js";
 import { Releaser } from "../worker/release/releaser.js";
 import { IndexMaintenance } from "../worker/upkeep/maintenance.js";
 import { rebuildQueue } from "../worker/upkeep/rebuild.js";
-import type { Shared } from "./adapters.js";
-import type { ProcessParts } from "./process.js";
+import type { ProcessBasics, ProcessParts } from "./process.js";
 
 /** How often a worker looks for queues Redis lost, and compares record and index. */
 const REBUILD_CHECK_MS = 1_000;
@@ -28,12 +23,7 @@ export interface WorkerSettings {
   callbackConcurrency?: CallbackConcurrency;
 }
 
-export interface WorkerDeps {
-  store: Store;
-  clock: Clock;
-  keys: DerivedKeys;
-  logger: Logger;
-  shared: Shared;
+export interface WorkerDeps extends ProcessBasics {
   parts: ProcessParts;
   settings: WorkerSettings;
   /** Tests: a sender of their own, retry timing, jitter, loop intervals. */

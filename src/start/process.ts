@@ -1,25 +1,27 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
-import type { LocalChangeEvents } from "../domain/events.js";
 import type { DerivedKeys } from "../domain/secrets.js";
-import type { QueueIndex } from "../index/types.js";
 import { Metrics } from "../observability/metrics.js";
 import { ActiveQueues } from "../services/active-queues.js";
 import { AdmissionKeys } from "../services/admission-keys.js";
 import type { Store } from "../store/types.js";
+import type { Shared } from "./adapters.js";
 
 /** Another process may rotate the signing keys; its change event is the fast path, this the fallback. */
 const KEYS_REFRESH_MS = 60_000;
 /** How stale the live-queue list may be when metrics are scraped (an API process has no worker loop). */
 const QUEUES_FOR_METRICS_MAX_AGE_MS = 5_000;
 
-export interface ProcessDeps {
+/** What every part of a process is built from: the record, the clock, the keys, the log, the shared state. */
+export interface ProcessBasics {
   store: Store;
   clock: Clock;
   keys: DerivedKeys;
   logger: Logger;
-  index: QueueIndex;
-  events: LocalChangeEvents;
+  shared: Shared;
+}
+
+export interface ProcessDeps extends ProcessBasics {
   /** `iss` of admission tokens. */
   issuer: string;
   /** Whether this process runs a worker (its live-queue list then keeps the index's queue figures). */
@@ -40,7 +42,8 @@ export interface ProcessParts {
 }
 
 export async function openProcessParts(deps: ProcessDeps): Promise<ProcessParts> {
-  const { store, clock, logger, index } = deps;
+  const { store, clock, logger } = deps;
+  const { index } = deps.shared;
   const metrics = deps.metrics ?? new Metrics();
   const admission = new AdmissionKeys(store.signingKeys, deps.keys.atRestReaders, clock, deps.issuer);
   await admission.init();
@@ -49,7 +52,7 @@ export async function openProcessParts(deps: ProcessDeps): Promise<ProcessParts>
     admission
       .refresh()
       .catch((error: unknown) => logger.warn({ err: error }, "could not reload signing keys"));
-  const unsubscribe = deps.events.subscribe((change) => {
+  const unsubscribe = deps.shared.events.local.subscribe((change) => {
     if (change.kind === "keys") void reloadKeys();
   });
   const keysTimer = setInterval(() => void reloadKeys(), KEYS_REFRESH_MS);

@@ -29,12 +29,8 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   const { store, clock, keys } = runtime;
   const shared = await openShared(config, runtime, "api");
   const parts = await openProcessParts({
-    store,
-    clock,
-    keys,
-    logger,
-    index: shared.index,
-    events: shared.events.local,
+    ...runtime,
+    shared,
     issuer: config.publicUrl ?? "anteroom",
     runsWorker: embedded,
     metrics: new Metrics(500, { defaultMetrics: true }),

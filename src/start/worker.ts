@@ -30,12 +30,8 @@ export async function runWorker(config: Config): Promise<void> {
   const { store, clock, keys } = runtime;
   const shared = await openShared(config, runtime, "worker");
   const parts = await openProcessParts({
-    store,
-    clock,
-    keys,
-    logger,
-    index: shared.index,
-    events: shared.events.local,
+    ...runtime,
+    shared,
     issuer: config.publicUrl ?? "anteroom",
     runsWorker: true,
     metrics: new Metrics(500, { defaultMetrics: true }),

@@ -170,8 +170,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const base = { store, clock, keys, logger, shared };
     const parts = await openProcessParts({
       ...base,
-      index,
-      events,
       issuer: "anteroom-test",
       runsWorker: true,
     });
