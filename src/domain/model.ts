@@ -14,6 +14,19 @@ export type TicketStatus = "waiting" | "released" | "expired" | "cancelled";
 
 export type EndReason = "cancelled" | "abandoned" | "not_seen" | "admission_ended";
 
+/** Which origins may use an application's publishable key: its domain alone, or its subdomains too. */
+export type OriginPolicy = "domain" | "subdomains";
+
+/** A queue's waiting page: text per language (a language without its own falls back to English). */
+export interface PageSettings {
+  title?: Readonly<Record<string, string>>;
+  message?: Readonly<Record<string, string>>;
+  /** An https URL. */
+  logo_url?: string;
+  /** `#rrggbb`. */
+  accent_color?: string;
+}
+
 /** A queue's figures the hot index carries for wait estimates. */
 export interface QueueMeta {
   /** The configured rate a queue can get: its own, capped by its application's shared intake. */

@@ -45,6 +45,11 @@ export function generateApiKey(): string {
   return `ak_${randomBytes(32).toString("base64url")}`;
 }
 
+/** Publishable keys are public (pages carry them): random only so they cannot be guessed from the id. */
+export function generatePublishableKey(): string {
+  return `pk_${randomBytes(18).toString("base64url")}`;
+}
+
 export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString("base64url")}`;
 }

@@ -7,6 +7,7 @@ import {
   type DerivedKeys,
   encryptAtRest,
   generateApiKey,
+  generatePublishableKey,
   generateWebhookSecret,
   hashApiKey,
 } from "../domain/secrets.js";
@@ -78,6 +79,9 @@ export class ApplicationService {
         api_key_hash: hashApiKey(apiKey),
         api_key_prefix: apiKeyPrefix(apiKey),
         webhook_secret_enc: encryptAtRest(this.deps.keys.atRest, webhookSecret),
+        publishable_key: generatePublishableKey(),
+        origin_policy: "domain",
+        frame_ancestors: null,
       },
       this.now(),
     );

@@ -76,6 +76,7 @@ export class QueueService {
         abandon_after_seconds: input.abandon_after_seconds ?? QUEUE_DEFAULTS.abandon_after_seconds,
         admission_ttl_seconds: input.admission_ttl_seconds ?? QUEUE_DEFAULTS.admission_ttl_seconds,
         redirect_url: redirectUrl ?? null,
+        page: null,
       },
       this.now(),
     );

@@ -32,6 +32,8 @@ export function newWaitingTicket(queueId: string, seq: number, visitorId: string
     ended_at: null,
     end_reason: null,
     access_token: null,
+    device_hash: null,
+    return_to: null,
   };
 }
 

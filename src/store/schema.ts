@@ -1,6 +1,6 @@
-import type { EndReason, QueueMode, Role, TicketStatus } from "../domain/model.js";
+import type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus } from "../domain/model.js";
 
-export type { EndReason, QueueMode, Role, TicketStatus };
+export type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus };
 
 /**
  * The record's tables as Kysely sees them. Portable across SQLite and PostgreSQL: ids are UUID strings,
@@ -37,6 +37,12 @@ export interface ApplicationsTable {
   max_users_per_minute: number | null;
   /** Joins a second this application may make; null means the deployment's default. */
   max_joins_per_second: number | null;
+  /** The key a page may carry: joins only, from the application's origins. Public by design. */
+  publishable_key: string;
+  /** Which origins may use the publishable key: the domain alone, or its subdomains too. */
+  origin_policy: OriginPolicy;
+  /** Origins that may frame the waiting page, space-separated (CSP syntax); null: the domain's own. */
+  frame_ancestors: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -53,6 +59,8 @@ export interface QueuesTable {
   abandon_after_seconds: number;
   admission_ttl_seconds: number;
   redirect_url: string | null;
+  /** The waiting page's settings as JSON (PageSettings); null: the defaults. */
+  page_settings: string | null;
   /** Last ticket number handed out in this queue. */
   next_seq: number;
   created_at: string;
@@ -76,6 +84,10 @@ export interface TicketsTable {
   ended_at: string | null;
   end_reason: EndReason | null;
   access_token: string | null;
+  /** SHA-256 of the device secret of the browser that joined with the publishable key; null otherwise. */
+  device_hash: string | null;
+  /** Where the visitor goes when released (checked against the application's origins at join). */
+  return_to: string | null;
 }
 
 /**

@@ -9,10 +9,10 @@ import type { ReleaseRepository } from "./repositories/releases.js";
 import type { SigningKeyRepository } from "./repositories/signing-keys.js";
 import type { TicketRepository } from "./repositories/tickets.js";
 import type { UserRepository } from "./repositories/users.js";
-import type { EndReason, QueueMode, Role, TicketStatus } from "./schema.js";
+import type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
-export type { EndReason, QueueMode, Role, TicketStatus };
+export type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus };
 
 export interface Page<T> {
   items: T[];

@@ -20,6 +20,9 @@ const PUBLIC_COLUMNS = [
   "max_users_per_minute",
   "max_joins_per_second",
   "api_key_prefix",
+  "publishable_key",
+  "origin_policy",
+  "frame_ancestors",
   "created_at",
   "updated_at",
 ] as const;
@@ -32,7 +35,7 @@ export class KyselyApplicationRepository implements ApplicationRepository {
     try {
       await this.db.insertInto("applications").values(row).execute();
     } catch (error) {
-      rethrowUnique(error, "applications.api_key_hash");
+      rethrowUnique(error, "applications.api_key_hash or publishable_key");
     }
     const { api_key_hash: _hash, deleted_at: _deleted, ...created } = row;
     return created;
@@ -47,6 +50,25 @@ export class KyselyApplicationRepository implements ApplicationRepository {
 
   async findById(id: string): Promise<ApplicationWithSecret | undefined> {
     return this.live().where("id", "=", id).executeTakeFirst();
+  }
+
+  async findByPublishableKey(key: string): Promise<Application | undefined> {
+    return this.db
+      .selectFrom("applications")
+      .select(PUBLIC_COLUMNS)
+      .where("publishable_key", "=", key)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+  }
+
+  async rotatePublishableKey(id: string, key: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("applications")
+      .set({ publishable_key: key, updated_at: now })
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async findByApiKeyHash(hash: string): Promise<ApplicationWithSecret | undefined> {

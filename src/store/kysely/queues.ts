@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { PageSettings } from "../../domain/model.js";
 import type { Database } from "../schema.js";
 import type {
   ActiveQueue,
@@ -12,6 +13,28 @@ import type {
 } from "../types.js";
 import { clampPage, countOf, newId, seesNothing } from "./util.js";
 
+function serialize(page: PageSettings | null): string | null {
+  return page === null ? null : JSON.stringify(page);
+}
+
+/** A row's page settings as the rest of the code sees them: parsed, null when unset or unreadable. */
+function withPage<T extends { page_settings: string | null }>(
+  row: T,
+): Omit<T, "page_settings"> & {
+  page: PageSettings | null;
+} {
+  const { page_settings, ...rest } = row;
+  let page: PageSettings | null = null;
+  if (page_settings !== null) {
+    try {
+      page = JSON.parse(page_settings) as PageSettings;
+    } catch {
+      page = null;
+    }
+  }
+  return { ...rest, page };
+}
+
 const COLUMNS = [
   "queues.id",
   "queues.application_id",
@@ -23,6 +46,7 @@ const COLUMNS = [
   "queues.abandon_after_seconds",
   "queues.admission_ttl_seconds",
   "queues.redirect_url",
+  "queues.page_settings",
   "queues.created_at",
   "queues.updated_at",
 ] as const;
@@ -31,12 +55,13 @@ export class KyselyQueueRepository implements QueueRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(queue: NewQueue, now: string): Promise<Queue> {
-    const row = { id: newId(), ...queue, created_at: now, updated_at: now };
+    const { page, ...settings } = queue;
+    const row = { id: newId(), ...settings, created_at: now, updated_at: now };
     await this.db
       .insertInto("queues")
-      .values({ ...row, next_seq: 0, deleted_at: null })
+      .values({ ...row, page_settings: serialize(page), next_seq: 0, deleted_at: null })
       .execute();
-    return row;
+    return { ...row, page };
   }
 
   /** Live queues whose application is live too: a deleted application takes its queues with it. */
@@ -53,19 +78,24 @@ export class KyselyQueueRepository implements QueueRepository {
       ...COLUMNS,
       "applications.max_users_per_minute as application_rate",
       "applications.domain as application_domain",
+      "applications.origin_policy as application_origin_policy",
+      "applications.frame_ancestors as application_frame_ancestors",
     ]);
   }
 
   async active(): Promise<ActiveQueue[]> {
-    return this.activeColumns().orderBy("queues.created_at").orderBy("queues.id").execute();
+    const rows = await this.activeColumns().orderBy("queues.created_at").orderBy("queues.id").execute();
+    return rows.map(withPage);
   }
 
   async findActive(id: string): Promise<ActiveQueue | undefined> {
-    return this.activeColumns().where("queues.id", "=", id).executeTakeFirst();
+    const row = await this.activeColumns().where("queues.id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : withPage(row);
   }
 
   async findById(id: string): Promise<Queue | undefined> {
-    return this.live().select(COLUMNS).where("queues.id", "=", id).executeTakeFirst();
+    const row = await this.live().select(COLUMNS).where("queues.id", "=", id).executeTakeFirst();
+    return row === undefined ? undefined : withPage(row);
   }
 
   async list(filter: QueueFilter, request: PageRequest): Promise<Page<Queue>> {
@@ -83,13 +113,18 @@ export class KyselyQueueRepository implements QueueRepository {
       .offset(page.offset)
       .execute();
     const total = await query.select((eb) => eb.fn.countAll().as("count")).executeTakeFirst();
-    return { items, total: countOf(total) };
+    return { items: items.map(withPage), total: countOf(total) };
   }
 
   async update(id: string, patch: QueuePatch, now: string): Promise<Queue | undefined> {
+    const { page, ...settings } = patch;
     const result = await this.db
       .updateTable("queues")
-      .set({ ...patch, updated_at: now })
+      .set({
+        ...settings,
+        ...(page === undefined ? {} : { page_settings: serialize(page) }),
+        updated_at: now,
+      })
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .executeTakeFirst();

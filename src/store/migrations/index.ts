@@ -5,6 +5,7 @@ import { waitingRoom } from "./002-waiting-room.js";
 import { releaseWindow } from "./003-release-window.js";
 import { joinLimit } from "./004-join-limit.js";
 import { callbackClaim } from "./005-callback-claim.js";
+import { visitorSide } from "./006-visitor-side.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   "003-release-window": releaseWindow,
   "004-join-limit": joinLimit,
   "005-callback-claim": callbackClaim,
+  "006-visitor-side": visitorSide,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

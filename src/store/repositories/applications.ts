@@ -1,4 +1,4 @@
-import type { Page, PageRequest, Visibility } from "../types.js";
+import type { OriginPolicy, Page, PageRequest, Visibility } from "../types.js";
 
 export interface Application {
   id: string;
@@ -9,6 +9,11 @@ export interface Application {
   /** Joins a second; null means the deployment's default (RATE_LIMIT_JOINS_PER_SECOND). */
   max_joins_per_second: number | null;
   api_key_prefix: string;
+  /** Public by design: pages carry it (joins only, from the application's origins). */
+  publishable_key: string;
+  origin_policy: OriginPolicy;
+  /** Origins that may frame the waiting page, space-separated (CSP syntax); null: the domain's own. */
+  frame_ancestors: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -26,10 +31,22 @@ export interface NewApplication {
   api_key_hash: string;
   api_key_prefix: string;
   webhook_secret_enc: string;
+  publishable_key: string;
+  origin_policy: OriginPolicy;
+  frame_ancestors: string | null;
 }
 
 export type ApplicationPatch = Partial<
-  Pick<Application, "name" | "domain" | "callback_url" | "max_users_per_minute" | "max_joins_per_second">
+  Pick<
+    Application,
+    | "name"
+    | "domain"
+    | "callback_url"
+    | "max_users_per_minute"
+    | "max_joins_per_second"
+    | "origin_policy"
+    | "frame_ancestors"
+  >
 >;
 
 export interface ApplicationRepository {
@@ -37,6 +54,10 @@ export interface ApplicationRepository {
   /** Live (not deleted) applications only. */
   findById(id: string): Promise<ApplicationWithSecret | undefined>;
   findByApiKeyHash(hash: string): Promise<ApplicationWithSecret | undefined>;
+  /** A live application by its publishable key. */
+  findByPublishableKey(key: string): Promise<Application | undefined>;
+  /** Replaces a live application's publishable key (the old one stops working). */
+  rotatePublishableKey(id: string, key: string, now: string): Promise<boolean>;
   list(visible: Visibility, page: PageRequest): Promise<Page<Application>>;
   update(id: string, patch: ApplicationPatch, now: string): Promise<Application | undefined>;
   rotateApiKey(id: string, hash: string, prefix: string, now: string): Promise<boolean>;

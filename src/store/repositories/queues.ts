@@ -1,4 +1,5 @@
-import type { Page, PageRequest, QueueMode, Visibility } from "../types.js";
+import type { PageSettings } from "../../domain/model.js";
+import type { OriginPolicy, Page, PageRequest, QueueMode, Visibility } from "../types.js";
 
 export interface Queue {
   id: string;
@@ -11,6 +12,8 @@ export interface Queue {
   abandon_after_seconds: number;
   admission_ttl_seconds: number;
   redirect_url: string | null;
+  /** The waiting page's title, message, logo and accent colour; null: the defaults. */
+  page: PageSettings | null;
   created_at: string;
   updated_at: string;
 }
@@ -28,6 +31,9 @@ export interface QueueFilter {
 export interface ActiveQueue extends Queue {
   application_rate: number | null;
   application_domain: string;
+  application_origin_policy: OriginPolicy;
+  /** Origins that may frame the waiting page (space-separated); null: the application's domain. */
+  application_frame_ancestors: string | null;
 }
 
 export interface QueueRepository {

@@ -25,7 +25,33 @@ describe.each(dialects)("Store conformance, applications: $name", (dialect) => {
     await applications.create(newApplication({ api_key_hash: "same" }), at());
     const again = applications.create(newApplication({ api_key_hash: "same" }), at(1));
     await expect(again).rejects.toBeInstanceOf(UniqueViolation);
-    await expect(again).rejects.toMatchObject({ constraint: "applications.api_key_hash" });
+    await expect(again).rejects.toMatchObject({ constraint: "applications.api_key_hash or publishable_key" });
+  });
+
+  it("finds a live application by its publishable key, rotates it, and keeps keys unique", async () => {
+    const { applications } = t.store;
+    const app = await applications.create(
+      newApplication({
+        publishable_key: "pk_first",
+        origin_policy: "subdomains",
+        frame_ancestors: "https://a.example",
+      }),
+      at(),
+    );
+    expect(await applications.findByPublishableKey("pk_first")).toMatchObject({
+      id: app.id,
+      origin_policy: "subdomains",
+      frame_ancestors: "https://a.example",
+    });
+    expect(await applications.rotatePublishableKey(app.id, "pk_second", at(1))).toBe(true);
+    expect(await applications.findByPublishableKey("pk_first")).toBeUndefined();
+    expect((await applications.findByPublishableKey("pk_second"))?.id).toBe(app.id);
+    await expect(
+      applications.create(newApplication({ publishable_key: "pk_second" }), at(2)),
+    ).rejects.toBeInstanceOf(UniqueViolation);
+    await applications.softDelete(app.id, at(3));
+    expect(await applications.findByPublishableKey("pk_second")).toBeUndefined();
+    expect(await applications.rotatePublishableKey(app.id, "pk_third", at(4))).toBe(false);
   });
 
   it("lists what a caller may see, oldest first, a page at a time, without secrets or deleted ones", async () => {

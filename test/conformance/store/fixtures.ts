@@ -28,6 +28,9 @@ export function newApplication(overrides: Partial<NewApplication> = {}): NewAppl
     api_key_hash: `hash-${randomUUID()}`,
     api_key_prefix: "aq_live_abcd",
     webhook_secret_enc: `sealed-${randomUUID()}`,
+    publishable_key: `pk_${randomUUID()}`,
+    origin_policy: "domain",
+    frame_ancestors: null,
     ...overrides,
   };
 }
@@ -43,6 +46,7 @@ export function newQueue(applicationId: string, overrides: Partial<NewQueue> = {
     abandon_after_seconds: 300,
     admission_ttl_seconds: 3600,
     redirect_url: null,
+    page: null,
     ...overrides,
   };
 }

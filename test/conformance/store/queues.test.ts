@@ -26,7 +26,13 @@ describe.each(dialects)("Store conformance, queues: $name", (dialect) => {
     const queue = await queues.create(fields, at(5));
     expect(queue).toEqual({ id: expect.any(String), ...fields, created_at: at(5), updated_at: at(5) });
     expect(await queues.findById(queue.id)).toEqual(queue);
-    const active = { ...queue, application_rate: 90, application_domain: "tickets.example.com" };
+    const active = {
+      ...queue,
+      application_rate: 90,
+      application_domain: "tickets.example.com",
+      application_origin_policy: "domain",
+      application_frame_ancestors: null,
+    };
     expect(await queues.findActive(queue.id)).toEqual(active);
     expect(await queues.active()).toEqual([active]);
     expect(await queues.findById(NOBODY)).toBeUndefined();
@@ -130,5 +136,27 @@ describe.each(dialects)("Store conformance, queues: $name", (dialect) => {
     expect(await queues.findActive(queue.id)).toBeUndefined();
     expect(await queues.active()).toEqual([]);
     expect(await queues.list({ visible: "all" }, { limit: 10, offset: 0 })).toEqual({ items: [], total: 0 });
+  });
+
+  it("keeps a queue's waiting-page settings as given, and replaces or clears them on update", async () => {
+    const { applications, queues } = t.store;
+    const app = await applications.create(newApplication(), at());
+    const page = {
+      title: { en: "Drop day", ar: "يوم الإطلاق" },
+      message: { en: "Hold tight" },
+      logo_url: "https://cdn.example.com/logo.png",
+      accent_color: "#aa3300",
+    };
+    const queue = await queues.create(newQueue(app.id, { page }), at(1));
+    expect(queue.page).toEqual(page);
+    expect((await queues.findById(queue.id))?.page).toEqual(page);
+    expect((await queues.findActive(queue.id))?.page).toEqual(page);
+    expect((await queues.active()).find((q) => q.id === queue.id)?.page).toEqual(page);
+    const list = await queues.list({ visible: "all", applicationId: app.id }, { limit: 10, offset: 0 });
+    expect(list.items[0]?.page).toEqual(page);
+    const changed = { message: { ar: "انتظر قليلًا" } };
+    expect((await queues.update(queue.id, { page: changed }, at(2)))?.page).toEqual(changed);
+    expect((await queues.update(queue.id, { page: null }, at(3)))?.page).toBeNull();
+    expect((await queues.update(queue.id, { name: "Renamed" }, at(4)))?.page).toBeNull();
   });
 });

@@ -41,6 +41,8 @@ describe.each(dialects)("Store conformance, joinBatch: $name", (dialect) => {
         ended_at: null,
         end_reason: null,
         access_token: null,
+        device_hash: null,
+        return_to: null,
       });
       expect(await ticket(t.store, queue.id, joinedTicket.seq)).toEqual(joinedTicket);
     }
