@@ -19,6 +19,7 @@ import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoute } from "./http/routes/metrics.js";
+import { publicRoutes } from "./http/routes/public.js";
 import { queueRoutes } from "./http/routes/queues.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
   await app.register(visitorRoutes(deps.visitors, guard));
   await app.register(admissionRoutes(deps.visitors, deps.admission, guard));
+  await app.register(publicRoutes(deps.visitors, guard));
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);

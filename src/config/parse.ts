@@ -61,6 +61,7 @@ function assemble(v: Values): Config {
       admissionChecksPerSecond: v.RATE_LIMIT_ADMISSION_CHECKS_PER_SECOND,
       adminPerSecond: v.RATE_LIMIT_ADMIN_PER_SECOND,
       keyFailuresPerMinute: v.RATE_LIMIT_KEY_FAILURES_PER_MINUTE,
+      pageJoinsPerSecond: v.RATE_LIMIT_PAGE_JOINS_PER_SECOND,
     },
   };
 }

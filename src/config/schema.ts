@@ -188,10 +188,18 @@ export const VARIABLES = {
   RATE_LIMIT_KEY_FAILURES_PER_MINUTE: limit(
     {
       group: LIMITS_GROUP,
-      doc: "requests with an unknown API key per client address (each costs a record read); 0 to 1,000,000",
+      doc: "requests with an unknown API key or publishable key, and lookups of an unknown application, per client address (each costs a record read); 0 to 1,000,000",
     },
     1,
     LIMITS.keyFailuresPerMinute,
+  ),
+  RATE_LIMIT_PAGE_JOINS_PER_SECOND: limit(
+    {
+      group: LIMITS_GROUP,
+      doc: "joins with the publishable key (from pages) per client address, over 10 s windows; 0 to 1,000,000",
+    },
+    1,
+    LIMITS.pageJoinsPerSecond,
   ),
 
   METRICS_TOKEN: text(

@@ -5,10 +5,13 @@
 export const ERROR_STATUS = {
   validation_failed: 400,
   invalid_callback_url: 400,
+  device_required: 400,
   unauthorized: 401,
   invalid_api_key: 401,
   invalid_token: 401,
   forbidden: 403,
+  origin_not_allowed: 403,
+  secret_key_in_browser: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -39,7 +42,8 @@ export const errors = {
   validation: (field: string, message: string) =>
     new AppError("validation_failed", `${field}: ${message}`, { field }),
   unauthorized: (message = "authentication required") => new AppError("unauthorized", message),
-  invalidApiKey: () => new AppError("invalid_api_key", "the API key is missing or not valid"),
+  invalidApiKey: (message = "the API key is missing or not valid") =>
+    new AppError("invalid_api_key", message),
   invalidToken: (message = "the token is missing, malformed or not valid") =>
     new AppError("invalid_token", message),
   forbidden: (message = "your role does not allow this action") => new AppError("forbidden", message),
@@ -51,4 +55,19 @@ export const errors = {
     new AppError("unavailable", message, { retryAfterSeconds }),
   invalidCallbackUrl: (message: string) =>
     new AppError("invalid_callback_url", `callback_url: ${message}`, { field: "callback_url" }),
+  /** A publishable-key join from a page whose origin is not the application's. */
+  originNotAllowed: () =>
+    new AppError("origin_not_allowed", "this origin may not use the application's publishable key"),
+  /** The secret key on a request a browser made: it would be readable by anyone who opens the page. */
+  secretKeyInBrowser: () =>
+    new AppError(
+      "secret_key_in_browser",
+      "the secret API key must never be sent from a browser; pages join with the application's publishable key (pk_...)",
+    ),
+  deviceRequired: () =>
+    new AppError(
+      "device_required",
+      "X-Anteroom-Device: a page's join needs the browser's device secret (22 to 128 characters of A-Z, a-z, 0-9, _ and -)",
+      { field: "X-Anteroom-Device" },
+    ),
 };

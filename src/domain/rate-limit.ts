@@ -19,6 +19,11 @@ export interface RateLimitSettings {
   adminPerSecond: number;
   /** Requests with an unknown API key (each costs a record read) per client address, per minute. */
   keyFailuresPerMinute: number;
+  /**
+   * Joins with the publishable key per client address. The key is public, so anyone can join from a
+   * script; a browser joins once per queue, so a few a second per address is plenty for people.
+   */
+  pageJoinsPerSecond: number;
 }
 
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimitSettings> = {
@@ -28,6 +33,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<RateLimitSettings> = {
   admissionChecksPerSecond: 500,
   adminPerSecond: 50,
   keyFailuresPerMinute: 60,
+  pageJoinsPerSecond: 2,
 };
 
 export const NO_RATE_LIMITS: Readonly<RateLimitSettings> = {
@@ -37,9 +43,17 @@ export const NO_RATE_LIMITS: Readonly<RateLimitSettings> = {
   admissionChecksPerSecond: 0,
   adminPerSecond: 0,
   keyFailuresPerMinute: 0,
+  pageJoinsPerSecond: 0,
 };
 
-export type RateRuleName = "status" | "joins" | "cancels" | "admission_checks" | "admin" | "key_failures";
+export type RateRuleName =
+  | "status"
+  | "joins"
+  | "cancels"
+  | "admission_checks"
+  | "admin"
+  | "key_failures"
+  | "page_joins";
 
 /** Every rule of one process, each with its own counters. */
 export class RateLimits {
@@ -49,6 +63,7 @@ export class RateLimits {
   readonly admissionChecks: RateLimiter;
   readonly admin: RateLimiter;
   readonly keyFailures: RateLimiter;
+  readonly pageJoins: RateLimiter;
 
   constructor(
     readonly settings: Readonly<RateLimitSettings>,
@@ -72,6 +87,7 @@ export class RateLimits {
     this.admissionChecks = make("admission_checks", settings.admissionChecksPerSecond, 1_000);
     this.admin = make("admin", settings.adminPerSecond, 10_000);
     this.keyFailures = make("key_failures", settings.keyFailuresPerMinute / 60, 60_000);
+    this.pageJoins = make("page_joins", settings.pageJoinsPerSecond, 10_000);
   }
 
   /** An application's join limit per window (one second): its own, else the default. */
@@ -80,7 +96,15 @@ export class RateLimits {
   }
 
   get all(): readonly RateLimiter[] {
-    return [this.status, this.joins, this.cancels, this.admissionChecks, this.admin, this.keyFailures];
+    return [
+      this.status,
+      this.joins,
+      this.cancels,
+      this.admissionChecks,
+      this.admin,
+      this.keyFailures,
+      this.pageJoins,
+    ];
   }
 
   /** Pushes every rule's pending shared counts (production calls this a few times a second). */

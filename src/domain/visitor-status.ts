@@ -1,5 +1,6 @@
 import { configuredPerMinute, estimateWaitSeconds, pollAfterSeconds } from "./estimate.js";
 import type { IndexedTicket, QueueMeta, TicketStatus } from "./model.js";
+import { withAdmissionToken } from "./origins.js";
 
 /** What a visitor sees: the seed's status fields, exact position, and an estimate from the measured rate. */
 export interface VisitorStatus {
@@ -80,11 +81,17 @@ export function endedStatus(status: "cancelled" | "expired", size: number): Visi
   };
 }
 
-/** Where a released visitor goes: the queue's redirect URL (or the site's root) carrying the admission token. */
-export function redirectFor(redirectUrl: string | null, domain: string, accessToken: string): string {
-  const url = new URL(redirectUrl ?? `https://${domain}/`);
-  url.searchParams.set("anteroom_token", accessToken);
-  return url.toString();
+/**
+ * Where a released visitor goes, carrying the admission token: the ticket's `return_to` (checked against the
+ * application's origins when it joined), else the queue's redirect URL, else the site's root.
+ */
+export function redirectFor(
+  redirectUrl: string | null,
+  domain: string,
+  accessToken: string,
+  returnTo: string | null = null,
+): string {
+  return withAdmissionToken(returnTo ?? redirectUrl ?? `https://${domain}/`, accessToken);
 }
 
 export type { IndexedTicket };

@@ -2,6 +2,7 @@ import type { Access } from "../domain/access.js";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
 import type { ChangeEvents } from "../domain/events.js";
+import type { OriginPolicy } from "../domain/model.js";
 import {
   apiKeyPrefix,
   type DerivedKeys,
@@ -32,6 +33,8 @@ export interface ApplicationInput {
   callback_url: string;
   max_users_per_minute?: number | null;
   max_joins_per_second?: number | null;
+  origin_policy?: OriginPolicy;
+  frame_ancestors?: string | null;
 }
 
 export interface CreatedApplication extends Application {
@@ -48,6 +51,48 @@ export function normalizeDomain(domain: string): string {
     throw errors.validation("domain", "must be a host name such as shop.example.com");
   return value;
 }
+
+const MAX_FRAME_SOURCES = 16;
+const MAX_FRAME_SOURCE_LENGTH = 200;
+const HTTPS_ORIGIN = /^https:\/\/([^/:?#@\\]+)(?::(\d{1,5}))?$/i;
+
+/** One source of frame-ancestors in its normal form, or undefined when it is not one we accept. */
+function frameSource(source: string): string | undefined {
+  if (source === "'self'" || source === "'none'") return source;
+  if (source.length > MAX_FRAME_SOURCE_LENGTH) return undefined;
+  const match = HTTPS_ORIGIN.exec(source);
+  const host = match?.[1]?.toLowerCase();
+  const port = match?.[2];
+  if (host === undefined || !DOMAIN_PATTERN.test(host)) return undefined;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) return undefined;
+  return `https://${host}${port === undefined ? "" : `:${port}`}`;
+}
+
+/**
+ * Who may frame the application's waiting page: the value goes verbatim into a CSP header, so only plain
+ * https origins and 'self' or 'none' are taken (no wildcards, schemes, paths, or other directives, which
+ * could widen or break the policy). Space-separated, at most 16; returned normalised.
+ */
+export function normalizeFrameAncestors(value: string): string {
+  const fail = (message: string) => errors.validation("frame_ancestors", message);
+  const sources = value.split(" ").filter((source) => source !== "");
+  if (sources.length === 0) throw fail("must name at least one origin (null restores the default)");
+  if (sources.length > MAX_FRAME_SOURCES) throw fail(`at most ${MAX_FRAME_SOURCES} origins`);
+  if (sources.includes("'none'") && sources.length > 1) throw fail("'none' must stand alone");
+  const normalized = sources.map((source) => {
+    const checked = frameSource(source);
+    if (checked === undefined) {
+      throw fail(
+        `${JSON.stringify(source.slice(0, 40))} is not https://host[:port], 'self' or 'none' (each at most ${MAX_FRAME_SOURCE_LENGTH} characters)`,
+      );
+    }
+    return checked;
+  });
+  return [...new Set(normalized)].join(" ");
+}
+
+const frameAncestorsOf = (value: string | null): string | null =>
+  value === null ? null : normalizeFrameAncestors(value);
 
 /** Applications (sites) as one tenant-scoped caller sees them. */
 export class ApplicationService {
@@ -80,8 +125,8 @@ export class ApplicationService {
         api_key_prefix: apiKeyPrefix(apiKey),
         webhook_secret_enc: encryptAtRest(this.deps.keys.atRest, webhookSecret),
         publishable_key: generatePublishableKey(),
-        origin_policy: "domain",
-        frame_ancestors: null,
+        origin_policy: input.origin_policy ?? "domain",
+        frame_ancestors: frameAncestorsOf(input.frame_ancestors ?? null),
       },
       this.now(),
     );
@@ -117,6 +162,8 @@ export class ApplicationService {
     if (input.callback_url !== undefined) patch.callback_url = await this.checkCallback(input.callback_url);
     if (input.max_users_per_minute !== undefined) patch.max_users_per_minute = input.max_users_per_minute;
     if (input.max_joins_per_second !== undefined) patch.max_joins_per_second = input.max_joins_per_second;
+    if (input.origin_policy !== undefined) patch.origin_policy = input.origin_policy;
+    if (input.frame_ancestors !== undefined) patch.frame_ancestors = frameAncestorsOf(input.frame_ancestors);
     const updated = await this.deps.store.applications.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("application");
     this.deps.events.applicationChanged(id);
@@ -145,6 +192,21 @@ export class ApplicationService {
     if (!rotated) throw errors.notFound("application");
     this.deps.events.applicationChanged(id);
     return { id, api_key: apiKey, api_key_prefix: apiKeyPrefix(apiKey) };
+  }
+
+  /**
+   * A new publishable key; the old one stops working at once (in every process that hears the change).
+   * Pages that carry the key, or fetched it from /public/applications/{id}, need the new one.
+   */
+  async rotatePublishableKey(id: string): Promise<{ id: string; publishable_key: string }> {
+    await this.get(id);
+    this.access.require("application:write");
+    const key = generatePublishableKey();
+    if (!(await this.deps.store.applications.rotatePublishableKey(id, key, this.now()))) {
+      throw errors.notFound("application");
+    }
+    this.deps.events.applicationChanged(id);
+    return { id, publishable_key: key };
   }
 
   /** A new webhook secret, shown once: callbacks sent from now on are signed with it. */

@@ -1,5 +1,6 @@
 import type { Access } from "../domain/access.js";
 import { errors } from "../domain/errors.js";
+import type { PageSettings } from "../domain/model.js";
 import { iso } from "../domain/time.js";
 import type { Page, PageRequest, Queue, QueueMode, QueuePatch } from "../store/types.js";
 import type { AdminDeps } from "./applications.js";
@@ -19,6 +20,7 @@ export interface QueueSettings {
   abandon_after_seconds?: number;
   admission_ttl_seconds?: number;
   redirect_url?: string | null;
+  page?: PageSettings | null;
 }
 
 export interface QueueInput extends QueueSettings {
@@ -43,6 +45,24 @@ function normalizeRedirect(url: string | null | undefined): string | null | unde
   return parsed.toString();
 }
 
+/**
+ * The waiting page's settings with the logo in its normal form; the schema has checked the rest (languages,
+ * lengths, colour). The logo must be https: the page is served over https and its CSP allows no other.
+ */
+function normalizePage(page: PageSettings | null | undefined): PageSettings | null | undefined {
+  if (page === null || page === undefined || page.logo_url === undefined) return page;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(page.logo_url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== "https:" || parsed.username !== "" || parsed.password !== "") {
+    throw errors.validation("page.logo_url", "must be an absolute https URL without credentials");
+  }
+  return { ...page, logo_url: parsed.toString() };
+}
+
 /** Queues as one tenant-scoped caller sees them: only those of applications the caller may see. */
 export class QueueService {
   constructor(
@@ -65,6 +85,7 @@ export class QueueService {
     await this.requireApplication(input.application_id);
     this.access.require("queue:write");
     const redirectUrl = normalizeRedirect(input.redirect_url);
+    const page = normalizePage(input.page);
     const queue = await this.deps.store.queues.create(
       {
         application_id: input.application_id,
@@ -76,7 +97,7 @@ export class QueueService {
         abandon_after_seconds: input.abandon_after_seconds ?? QUEUE_DEFAULTS.abandon_after_seconds,
         admission_ttl_seconds: input.admission_ttl_seconds ?? QUEUE_DEFAULTS.admission_ttl_seconds,
         redirect_url: redirectUrl ?? null,
-        page: null,
+        page: page ?? null,
       },
       this.now(),
     );
@@ -107,6 +128,7 @@ export class QueueService {
     await this.get(id);
     this.access.require("queue:write");
     const redirectUrl = normalizeRedirect(input.redirect_url);
+    const page = normalizePage(input.page);
     const patch: QueuePatch = {};
     for (const key of [
       "max_users_per_minute",
@@ -120,6 +142,7 @@ export class QueueService {
     }
     if (input.name !== undefined) patch.name = input.name.trim();
     if (redirectUrl !== undefined) patch.redirect_url = redirectUrl;
+    if (page !== undefined) patch.page = page;
     const updated = await this.deps.store.queues.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("queue");
     this.deps.events.queueChanged(id);

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
+import { checkedReturnTo } from "../domain/origins.js";
 import { iso } from "../domain/time.js";
 import {
   endedStatus,
@@ -15,11 +17,21 @@ import type { IndexedTicket, QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, Store, Ticket } from "../store/types.js";
 import type { AdmissionKeys } from "./admission-keys.js";
-import type { KeyApplication, VisitorDirectory } from "./directory.js";
+import type { KeyApplication, PublicApplication, VisitorDirectory } from "./directory.js";
 import type { JoinBatcher } from "./join-batcher.js";
 
 export interface JoinResponse extends VisitorStatus {
   token: string;
+}
+
+export interface JoinOptions {
+  /**
+   * The browser's device secret, for a join from a page (publishable key): the ticket keeps its hash, and
+   * the visitor's place is refused to any other browser.
+   */
+  device?: string;
+  /** Where to send the visitor when released: an absolute URL on the application's origins. */
+  returnTo?: string;
 }
 
 export interface AdmissionCheck {
@@ -31,6 +43,11 @@ export interface AdmissionCheck {
 }
 
 const INDEX_RETRY_SECONDS = 2;
+
+/** The device secret as the record keeps it: SHA-256 hex, so a leaked record does not hand out places. */
+export function deviceHashOf(device: string): string {
+  return createHash("sha256").update(device, "utf8").digest("hex");
+}
 
 export interface VisitorDeps {
   store: Store;
@@ -67,6 +84,11 @@ export class VisitorService {
     return this.deps.directory.applicationForKey(apiKey, beforeRead);
   }
 
+  /** A live application's id and publishable key (for pages that know only the id), or null. */
+  publicApplication(id: string, beforeRead?: () => void): Promise<PublicApplication | null> {
+    return this.deps.directory.publicApplication(id, beforeRead);
+  }
+
   /** The ticket a visitor token names; a missing, malformed or forged token is a 401. */
   verifyToken(token: unknown): VisitorTicketRef {
     const ref = this.deps.tokens.verify(token);
@@ -74,13 +96,33 @@ export class VisitorService {
     return ref;
   }
 
-  async join(applicationId: string, queueId: string, visitorId: string): Promise<JoinResponse> {
+  async join(
+    applicationId: string,
+    queueId: string,
+    visitorId: string,
+    options: JoinOptions = {},
+  ): Promise<JoinResponse> {
     const queue = await this.deps.directory.queue(queueId);
     if (queue === null || queue.application_id !== applicationId) throw errors.notFound("queue");
-    const outcome = await this.deps.batcher.join({ queueId, visitorId });
+    let returnTo: string | null = null;
+    if (options.returnTo !== undefined) {
+      // Only the application's own origins: the waiting room must never become an open redirect.
+      returnTo =
+        checkedReturnTo(options.returnTo, queue.application_domain, queue.application_origin_policy) ?? null;
+      if (returnTo === null) {
+        throw errors.validation("return_to", "must be an absolute https URL on the application's domain");
+      }
+    }
+    const deviceHash = options.device === undefined ? null : deviceHashOf(options.device);
+    const outcome = await this.deps.batcher.join({ queueId, visitorId, deviceHash, returnTo });
     if (outcome.kind === "queue_gone") {
       this.deps.directory.queueChanged(queueId);
       throw errors.notFound("queue");
+    }
+    // The visitor id comes from the page, so anyone may send it: a place taken from one browser (or by
+    // the site's server) is never handed to another. The site's server itself is trusted (no device).
+    if (deviceHash !== null && outcome.ticket.device_hash !== deviceHash) {
+      throw errors.conflict("this visitor is already in line from another browser");
     }
     if (outcome.kind === "joined") {
       this.deps.metrics.joined.inc(this.deps.metrics.labels(queue.id, queue.mode));
@@ -200,14 +242,19 @@ export class VisitorService {
     switch (indexed.state) {
       case "waiting":
         return waitingStatus(indexed.rank, indexed.size, indexed.meta, queue);
-      case "released":
-        if (indexed.firstSeen)
-          await this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()));
+      case "released": {
+        const [returnTo] = await Promise.all([
+          this.deps.directory.returnTo(ref.queueId, ref.seq),
+          indexed.firstSeen
+            ? this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()))
+            : undefined,
+        ]);
         return releasedStatus(
           indexed.accessToken,
-          redirectFor(queue.redirect_url, queue.application_domain, indexed.accessToken),
+          redirectFor(queue.redirect_url, queue.application_domain, indexed.accessToken, returnTo),
           indexed.size,
         );
+      }
       case "cancelled":
       case "expired":
         return endedStatus(indexed.state, indexed.size);
@@ -228,7 +275,8 @@ export class VisitorService {
       }
       case "released": {
         const token = ticket.access_token ?? "";
-        return releasedStatus(token, redirectFor(queue.redirect_url, queue.application_domain, token), size);
+        const redirect = redirectFor(queue.redirect_url, queue.application_domain, token, ticket.return_to);
+        return releasedStatus(token, redirect, size);
       }
       default:
         return endedStatus(ticket.status, size);

@@ -8,23 +8,27 @@ import type { JoinOutcome, JoinRequest, Ticket } from "./types.js";
  */
 export const joinKey = (queueId: string, visitorId: string): string => `${queueId}\n${visitorId}`;
 
-/** Each queue's distinct visitors, in the order they first appear. */
-export function visitorsByQueue(requests: readonly JoinRequest[]): Map<string, string[]> {
-  const byQueue = new Map<string, Set<string>>();
+/**
+ * Each queue's distinct visitors, in the order they first appear. A visitor listed twice joins with its
+ * first request's device and return address; the later requests get that ticket as existing (and the
+ * visitor service refuses one from another device).
+ */
+export function visitorsByQueue(requests: readonly JoinRequest[]): Map<string, JoinRequest[]> {
+  const byQueue = new Map<string, Map<string, JoinRequest>>();
   for (const request of requests) {
-    const visitors = byQueue.get(request.queueId) ?? new Set<string>();
-    visitors.add(request.visitorId);
+    const visitors = byQueue.get(request.queueId) ?? new Map<string, JoinRequest>();
+    if (!visitors.has(request.visitorId)) visitors.set(request.visitorId, request);
     byQueue.set(request.queueId, visitors);
   }
-  return new Map([...byQueue].map(([queueId, visitors]) => [queueId, [...visitors]]));
+  return new Map([...byQueue].map(([queueId, visitors]) => [queueId, [...visitors.values()]]));
 }
 
-export function newWaitingTicket(queueId: string, seq: number, visitorId: string, now: string): Ticket {
+export function newWaitingTicket(queueId: string, seq: number, request: JoinRequest, now: string): Ticket {
   return {
     id: newTimeOrderedId(),
     queue_id: queueId,
     seq,
-    visitor_id: visitorId,
+    visitor_id: request.visitorId,
     status: "waiting",
     joined_at: now,
     released_at: null,
@@ -32,8 +36,8 @@ export function newWaitingTicket(queueId: string, seq: number, visitorId: string
     ended_at: null,
     end_reason: null,
     access_token: null,
-    device_hash: null,
-    return_to: null,
+    device_hash: request.deviceHash ?? null,
+    return_to: request.returnTo ?? null,
   };
 }
 

@@ -41,7 +41,7 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
         stored = true;
       } catch (error) {
         firstError ??= error;
-        outcomes = new Map(visitors.map((visitorId) => [visitorId, { kind: "failed", error }]));
+        outcomes = new Map(visitors.map(({ visitorId }) => [visitorId, { kind: "failed", error }]));
       }
       for (const [visitorId, outcome] of outcomes) found.set(joinKey(queueId, visitorId), outcome);
     }
@@ -51,13 +51,18 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
 
   private async joinQueue(
     queueId: string,
-    visitors: string[],
+    requests: JoinRequest[],
     now: string,
   ): Promise<Map<string, JoinOutcome>> {
+    const visitors = requests.map((request) => request.visitorId);
     const ids = visitors.map(() => newTimeOrderedId());
+    const devices = requests.map((request) => request.deviceHash ?? null);
+    const returns = requests.map((request) => request.returnTo ?? null);
     const { rows } = await sql<JoinRow>`
       with req as (
-        select visitor_id, id, ord from unnest(${visitors}::text[], ${ids}::uuid[]) with ordinality as r(visitor_id, id, ord)
+        select visitor_id, id, device_hash, return_to, ord
+          from unnest(${visitors}::text[], ${ids}::uuid[], ${devices}::text[], ${returns}::text[])
+               with ordinality as r(visitor_id, id, device_hash, return_to, ord)
       ),
       existing as (
         -- One index probe per visitor on (queue_id, visitor_id), however stale the table's statistics:
@@ -77,9 +82,9 @@ export class PostgresTicketRepository extends KyselyTicketRepository {
         returning next_seq
       ),
       inserted as (
-        insert into tickets (id, queue_id, seq, visitor_id, status, joined_at)
+        insert into tickets (id, queue_id, seq, visitor_id, status, joined_at, device_hash, return_to)
         select f.id, ${queueId}, r.next_seq - (select count(*) from fresh) + row_number() over (order by f.ord),
-               f.visitor_id, 'waiting', ${now}
+               f.visitor_id, 'waiting', ${now}, f.device_hash, f.return_to
           from fresh f cross join reserved r
         on conflict (queue_id, visitor_id) where ${active} do nothing
         returning *

@@ -9,7 +9,7 @@ import type { JoinOutcome, JoinRequest, Ticket } from "./types.js";
 interface Prepared {
   findActive: BetterSqlite3.Statement<[string, string], Ticket>;
   reserve: BetterSqlite3.Statement<[number, string], { next_seq: number }>;
-  insert: BetterSqlite3.Statement<[string, string, number, string, string]>;
+  insert: BetterSqlite3.Statement<[string, string, number, string, string, string | null, string | null]>;
   run: (requests: readonly JoinRequest[], now: string) => JoinOutcome[];
 }
 
@@ -43,8 +43,9 @@ export class SqliteTicketRepository extends KyselyTicketRepository {
          (select 1 from applications where applications.id = queues.application_id and applications.deleted_at is null)
        returning next_seq`,
     );
-    const insert = raw.prepare<[string, string, number, string, string]>(
-      `insert into tickets (id, queue_id, seq, visitor_id, status, joined_at) values (?, ?, ?, ?, 'waiting', ?)
+    const insert = raw.prepare<[string, string, number, string, string, string | null, string | null]>(
+      `insert into tickets (id, queue_id, seq, visitor_id, status, joined_at, device_hash, return_to)
+       values (?, ?, ?, ?, 'waiting', ?, ?, ?)
        on conflict (queue_id, visitor_id) where ${ACTIVE_TICKET_PREDICATE} do nothing`,
     );
     const run = raw.transaction((requests: readonly JoinRequest[], now: string) =>
@@ -63,22 +64,23 @@ export class SqliteTicketRepository extends KyselyTicketRepository {
     const { findActive, reserve, insert } = this.prepared ?? this.prepare();
     const found = new Map<string, JoinOutcome>();
     for (const [queueId, visitors] of visitorsByQueue(requests)) {
-      const fresh: string[] = [];
-      for (const visitorId of visitors) {
-        const ticket = findActive.get(queueId, visitorId);
-        if (ticket === undefined) fresh.push(visitorId);
-        else found.set(joinKey(queueId, visitorId), { kind: "existing", ticket });
+      const fresh: JoinRequest[] = [];
+      for (const request of visitors) {
+        const ticket = findActive.get(queueId, request.visitorId);
+        if (ticket === undefined) fresh.push(request);
+        else found.set(joinKey(queueId, request.visitorId), { kind: "existing", ticket });
       }
       const reserved = reserve.get(fresh.length, queueId);
       if (reserved === undefined) {
-        for (const visitorId of visitors) found.set(joinKey(queueId, visitorId), { kind: "queue_gone" });
+        for (const { visitorId } of visitors) found.set(joinKey(queueId, visitorId), { kind: "queue_gone" });
         continue;
       }
       const first = reserved.next_seq - fresh.length + 1;
-      fresh.forEach((visitorId, i) => {
-        const ticket = newWaitingTicket(queueId, first + i, visitorId, now);
-        insert.run(ticket.id, queueId, ticket.seq, visitorId, now);
-        found.set(joinKey(queueId, visitorId), { kind: "joined", ticket });
+      fresh.forEach((request, i) => {
+        const ticket = newWaitingTicket(queueId, first + i, request, now);
+        const { id, seq, visitor_id, device_hash, return_to } = ticket;
+        insert.run(id, queueId, seq, visitor_id, now, device_hash, return_to);
+        found.set(joinKey(queueId, visitor_id), { kind: "joined", ticket });
       });
     }
     return inRequestOrder(requests, found);

@@ -160,3 +160,63 @@ describe("applications: a bad join limit is a 400 naming it", () => {
     });
   }
 });
+
+describe("applications: a bad origin_policy or frame_ancestors is a 400 naming it", () => {
+  const origins = (n: number) => Array.from({ length: n }, (_, i) => `https://a${i}.example.com`).join(" ");
+  const cases: [string, unknown][] = [
+    ["origin_policy", "anywhere"],
+    ["origin_policy", null],
+    ["origin_policy", 1],
+    ["frame_ancestors", ""],
+    ["frame_ancestors", " "],
+    ["frame_ancestors", "*"],
+    ["frame_ancestors", "https://*.example.com"],
+    ["frame_ancestors", "http://cms.example.com"],
+    ["frame_ancestors", "https://cms.example.com/path"],
+    ["frame_ancestors", "https://cms.example.com/"],
+    ["frame_ancestors", "https://user@cms.example.com"],
+    ["frame_ancestors", "https://cms.example.com:99999"],
+    ["frame_ancestors", "cms.example.com"],
+    ["frame_ancestors", "'self'; script-src 'unsafe-inline'"],
+    ["frame_ancestors", "'unsafe-inline'"],
+    ["frame_ancestors", "'SELF'"],
+    ["frame_ancestors", "data:"],
+    ["frame_ancestors", "https://a.example.com,https://b.example.com"],
+    ["frame_ancestors", "https://a.example.com\thttps://b.example.com"],
+    ["frame_ancestors", "'none' https://a.example.com"],
+    ["frame_ancestors", `https://${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.example.com`],
+    ["frame_ancestors", origins(17)],
+    ["frame_ancestors", 42],
+  ];
+  for (const [field, value] of cases) {
+    it(`${field}: ${JSON.stringify(value)?.slice(0, 60)}`, async () => {
+      for (const [method, url] of [
+        ["POST", "/applications/"],
+        ["PUT", `/applications/${appId}`],
+      ] as const) {
+        const response = await h.app.inject({
+          method,
+          url,
+          headers: auth,
+          payload: { ...(method === "POST" ? appBody() : {}), [field]: value },
+        });
+        expect(response.statusCode, method).toBe(400);
+        expect(response.json()).toMatchObject({ error: { code: "validation_failed", field } });
+      }
+      expect(await h.store.applications.findById(appId)).toMatchObject({
+        origin_policy: "domain",
+        frame_ancestors: null,
+      });
+    });
+  }
+
+  it("16 origins are enough", async () => {
+    const response = await h.app.inject({
+      method: "POST",
+      url: "/applications/",
+      headers: auth,
+      payload: { ...appBody(), frame_ancestors: origins(16) },
+    });
+    expect(response.statusCode).toBe(201);
+  });
+});

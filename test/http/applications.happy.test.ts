@@ -180,3 +180,77 @@ describe("applications: join limit", () => {
     expect(JSON.stringify(spec.paths["/applications/{id}"]?.put)).toContain("max_joins_per_second");
   });
 });
+
+describe("applications: the visitor side (publishable key, origins, framing)", () => {
+  it("shows the publishable key, the origin policy and frame_ancestors on create, read and list", async () => {
+    const created = await create();
+    expect(created).toMatchObject({
+      publishable_key: expect.stringMatching(/^pk_[\w-]{24}$/),
+      origin_policy: "domain",
+      frame_ancestors: null,
+    });
+    const read = await h.app.inject({ method: "GET", url: `/applications/${created.id}`, headers: auth });
+    expect(read.json()).toMatchObject({ publishable_key: created.publishable_key, origin_policy: "domain" });
+    const listed = await h.app.inject({ method: "GET", url: "/applications/?limit=200", headers: auth });
+    expect(listed.json<{ items: Json[] }>().items.find((item) => item.id === created.id)).toMatchObject({
+      publishable_key: created.publishable_key,
+      frame_ancestors: null,
+    });
+  });
+
+  it("takes origin_policy and frame_ancestors on create and update; null frame_ancestors is the default", async () => {
+    const response = await h.app.inject({
+      method: "POST",
+      url: "/applications/",
+      headers: auth,
+      payload: {
+        ...appBody(),
+        origin_policy: "subdomains",
+        frame_ancestors: "'self'  https://CMS.example.com:8443 https://shop.example.com",
+      },
+    });
+    expect(response.statusCode).toBe(201);
+    const { id } = response.json<{ id: string }>();
+    expect(response.json()).toMatchObject({
+      origin_policy: "subdomains",
+      frame_ancestors: "'self' https://cms.example.com:8443 https://shop.example.com",
+    });
+    const update = (payload: Json) =>
+      h.app.inject({ method: "PUT", url: `/applications/${id}`, headers: auth, payload });
+    expect((await update({ frame_ancestors: "'none'" })).json()).toMatchObject({ frame_ancestors: "'none'" });
+    expect((await update({ origin_policy: "domain", frame_ancestors: null })).json()).toMatchObject({
+      origin_policy: "domain",
+      frame_ancestors: null,
+    });
+    expect(await h.store.applications.findById(id)).toMatchObject({
+      origin_policy: "domain",
+      frame_ancestors: null,
+    });
+  });
+
+  it("rotates the publishable key: a new one, the old one no longer found", async () => {
+    const created = await create();
+    const rotated = await h.app.inject({
+      method: "POST",
+      url: `/applications/${created.id}/rotate-publishable-key`,
+      headers: auth,
+    });
+    expect(rotated.statusCode).toBe(200);
+    const body = rotated.json<{ id: string; publishable_key: string }>();
+    expect(body).toEqual({ id: created.id, publishable_key: expect.stringMatching(/^pk_/) });
+    expect(body.publishable_key).not.toBe(created.publishable_key);
+    expect(await h.store.applications.findByPublishableKey(String(created.publishable_key))).toBeUndefined();
+    expect((await h.store.applications.findByPublishableKey(body.publishable_key))?.id).toBe(created.id);
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const spec = (await h.app.inject({ method: "GET", url: "/docs/json" })).json<{
+      paths: Record<string, Record<string, Json>>;
+    }>();
+    for (const field of ["publishable_key", "origin_policy", "frame_ancestors"]) {
+      expect(JSON.stringify(spec.paths["/applications/{id}"]?.get), field).toContain(field);
+    }
+    expect(JSON.stringify(spec.paths["/applications/{id}"]?.put)).toContain("frame_ancestors");
+    expect(spec.paths["/applications/{id}/rotate-publishable-key"]?.post).toBeDefined();
+  });
+});

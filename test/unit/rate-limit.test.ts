@@ -169,6 +169,7 @@ describe("rate-limit configuration", () => {
       ["RATE_LIMIT_ADMISSION_CHECKS_PER_SECOND", "lots"],
       ["RATE_LIMIT_ADMIN_PER_SECOND", "1000001"],
       ["RATE_LIMIT_KEY_FAILURES_PER_MINUTE", "x"],
+      ["RATE_LIMIT_PAGE_JOINS_PER_SECOND", "-2"],
     ] as const) {
       expect(() => parseConfig({ [name]: value }), name).toThrow(name);
     }

@@ -22,6 +22,16 @@ const JoinLimit = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), 
     "joins a second this application may make (admins only); null: the deployment's default (RATE_LIMIT_JOINS_PER_SECOND)",
 });
 
+const OriginPolicy = Type.Union([Type.Literal("domain"), Type.Literal("subdomains")], {
+  description:
+    "which page origins may use the publishable key, and where released visitors may be sent back (return_to): https://<domain> alone, or its subdomains too",
+});
+
+const FrameAncestors = Type.Union([Text(1, 4096), Type.Null()], {
+  description:
+    "who may frame the hosted waiting page (CSP frame-ancestors): space-separated, at most 16 of https://host[:port], 'self' or 'none'; null: https://<domain>",
+});
+
 export const ApplicationSchema = Type.Object({
   id: Uuid(),
   name: Type.String(),
@@ -32,6 +42,11 @@ export const ApplicationSchema = Type.Object({
     description: "joins a second; null: the deployment's default",
   }),
   api_key_prefix: Type.String({ description: "first characters of the current API key, to tell keys apart" }),
+  publishable_key: Type.String({
+    description: "public by design: pages join with it (X-API-Key), only from the application's origins",
+  }),
+  origin_policy: OriginPolicy,
+  frame_ancestors: FrameAncestors,
   created_at: Instant,
   updated_at: Instant,
 });
@@ -49,6 +64,8 @@ const CreateBody = Type.Object(
     callback_url: CallbackUrl,
     max_users_per_minute: Type.Optional(SharedRate),
     max_joins_per_second: Type.Optional(JoinLimit),
+    origin_policy: Type.Optional(OriginPolicy),
+    frame_ancestors: Type.Optional(FrameAncestors),
   },
   { additionalProperties: false },
 );
@@ -60,6 +77,8 @@ const UpdateBody = Type.Object(
     callback_url: Type.Optional(CallbackUrl),
     max_users_per_minute: Type.Optional(SharedRate),
     max_joins_per_second: Type.Optional(JoinLimit),
+    origin_policy: Type.Optional(OriginPolicy),
+    frame_ancestors: Type.Optional(FrameAncestors),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -158,6 +177,25 @@ export const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => request.scope.applications.rotateApiKey(request.params.id),
+  );
+
+  app.post(
+    "/applications/:id/rotate-publishable-key",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Issue a new publishable key; the old one stops working at once",
+        description:
+          "Pages that carry the old key (or fetched it from /public/applications/{id}, cacheable for a minute) need the new one.",
+        params: IdParams,
+        response: {
+          200: Type.Object({ id: Type.String(), publishable_key: Type.String() }),
+          ...errorResponses(401, 403, 404),
+        },
+      },
+    },
+    async (request) => request.scope.applications.rotatePublishableKey(request.params.id),
   );
 
   app.post(

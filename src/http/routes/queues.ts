@@ -32,6 +32,36 @@ const RedirectUrl = Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), 
   description: "where a released visitor is sent (default https://<application domain>/)",
 });
 
+const LANGUAGE = "^[a-z]{2}(-[A-Z]{2})?$";
+/** Text per language: at most 10 languages, keys like `en` or `pt-BR`. */
+const Texts = (maxLength: number, description: string) =>
+  Type.Record(Type.String({ pattern: LANGUAGE }), Text(1, maxLength), {
+    maxProperties: 10,
+    additionalProperties: false,
+    description,
+  });
+
+const PageSettings = Type.Object(
+  {
+    title: Type.Optional(
+      Texts(120, "the page's heading by language code (en, ar, pt-BR), at most 120 characters"),
+    ),
+    message: Type.Optional(Texts(1000, "a line under the heading by language code, at most 1000 characters")),
+    logo_url: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: "an absolute https URL of the logo" }),
+    ),
+    accent_color: Type.Optional(
+      Type.String({ maxLength: 7, pattern: "^#[0-9a-fA-F]{6}$", description: "#rrggbb" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Page = Type.Union([PageSettings, Type.Null()], {
+  description:
+    "the hosted waiting page's title, message, logo and accent colour (a language without its own text falls back to English); null: the defaults",
+});
+
 const Settings = {
   name: Name,
   max_users_per_minute: Rate,
@@ -40,6 +70,7 @@ const Settings = {
   abandon_after_seconds: AbandonAfter,
   admission_ttl_seconds: AdmissionTtl,
   redirect_url: RedirectUrl,
+  page: Page,
 };
 
 export const QueueSchema = Type.Object({
@@ -62,6 +93,7 @@ const CreateBody = Type.Object(
     abandon_after_seconds: Type.Optional(AbandonAfter),
     admission_ttl_seconds: Type.Optional(AdmissionTtl),
     redirect_url: Type.Optional(RedirectUrl),
+    page: Type.Optional(Page),
   },
   { additionalProperties: false },
 );
@@ -75,6 +107,7 @@ const UpdateBody = Type.Object(
     abandon_after_seconds: Type.Optional(AbandonAfter),
     admission_ttl_seconds: Type.Optional(AdmissionTtl),
     redirect_url: Type.Optional(RedirectUrl),
+    page: Type.Optional(Page),
   },
   { additionalProperties: false, minProperties: 1 },
 );

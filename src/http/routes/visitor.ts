@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { Type } from "typebox";
 import { errors } from "../../domain/errors.js";
+import { isApplicationUrl } from "../../domain/origins.js";
 import type { VisitorTicketRef } from "../../domain/visitor-token.js";
-import type { KeyApplication } from "../../services/directory.js";
-import type { VisitorService } from "../../services/visitors.js";
+import { isPublishableKey, type KeyApplication } from "../../services/directory.js";
+import type { JoinOptions, VisitorService } from "../../services/visitors.js";
 import type { RequestLimits } from "../plugins/rate-limit.js";
 import { errorResponses, Uuid } from "../schemas.js";
 
@@ -54,6 +55,38 @@ const VisitorId = Type.String({
 
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
 
+const JoinBody = Type.Object(
+  {
+    queue_id: Uuid(),
+    visitor_id: VisitorId,
+    return_to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2048,
+        description:
+          "where to send the visitor when released: an absolute https URL on the application's domain (or a subdomain under origin_policy subdomains); the admission token is added to it",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const JOIN_DESCRIPTION = [
+  "With the secret API key (`ak_...`) from the site's server, or with the publishable key (`pk_...`) from a",
+  "page: then the browser's `Origin` must be the application's domain (https; a subdomain under",
+  "`origin_policy: subdomains`) and `X-Anteroom-Device` must carry the browser's device secret. A visitor",
+  "already in line from another browser is a 409. The secret key is refused on any request with an",
+  "`Origin` header (a browser's).",
+].join(" ");
+
+/** The browser's device secret: made once per browser by the embed script and kept in localStorage. */
+const DEVICE_SECRET = /^[A-Za-z0-9_-]{22,128}$/;
+
+function deviceOf(request: FastifyRequest): string | undefined {
+  const device = request.headers["x-anteroom-device"];
+  return typeof device === "string" && DEVICE_SECRET.test(device) ? device : undefined;
+}
+
 /** The API key from `app_api_key` (seed) or `X-API-Key` (proxies such as nginx drop underscored headers). */
 export function apiKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers["x-api-key"] ?? request.headers.app_api_key;
@@ -64,20 +97,47 @@ export function apiKeyOf(request: FastifyRequest): string | undefined {
 export const apiKeySecurity: { [scheme: string]: string[] }[] = [{ apiKey: [] }, { appApiKey: [] }];
 
 /**
+ * A page's join (publishable key): only from the application's own origins, with the browser's device
+ * secret, and limited per client address, since the key is public and anyone may script it.
+ */
+function checkPage(
+  request: FastifyRequest,
+  application: KeyApplication,
+  guard: RequestLimits,
+  address: string,
+) {
+  const origin = request.headers.origin;
+  if (origin === undefined || !isApplicationUrl(origin, application.domain, application.originPolicy)) {
+    throw errors.originNotAllowed();
+  }
+  if (deviceOf(request) === undefined) throw errors.deviceRequired();
+  guard.take(guard.limits.pageJoins, "page_joins", address);
+}
+
+/**
  * onRequest: resolves the API key to its application before the body is read, so a missing or unknown
  * key is a 401 whatever the body, then applies the route's per-application limit. An unknown key costs a
  * record read (unknown keys are not cached), so they are limited per client address: past the limit, a
- * key not in the cache is refused unread.
+ * key not in the cache is refused unread. The publishable key is taken only where `publishable` says
+ * (joins), and then under checkPage's rules; the secret key is refused from browsers.
  */
 export function authenticateApiKey(
   visitors: VisitorService,
   guard: RequestLimits,
   limit: (application: KeyApplication) => void,
+  { publishable = false }: { publishable?: boolean } = {},
 ) {
   const failures = guard.limits.keyFailures;
   return async (request: FastifyRequest): Promise<void> => {
     const apiKey = apiKeyOf(request);
     if (apiKey === undefined) throw errors.invalidApiKey();
+    const fromPage = isPublishableKey(apiKey);
+    if (fromPage && !publishable) {
+      throw errors.invalidApiKey("the publishable key only joins queues; use the secret API key here");
+    }
+    // Browsers send Origin with every cross-origin request and every POST; servers do not. A secret key
+    // there is readable by anyone who opens the page: refuse it before it is even looked up.
+    if (!fromPage && request.headers.origin !== undefined) throw errors.secretKeyInBrowser();
     const address = guard.clientKey(request.raw);
     const application = await visitors.application(apiKey, () => {
       const wait = failures.check(address);
@@ -87,6 +147,7 @@ export function authenticateApiKey(
       failures.take(address);
       throw errors.invalidApiKey();
     }
+    if (application.publishable) checkPage(request, application, guard, address);
     limit(application);
     request.keyApplication = application;
   };
@@ -134,19 +195,43 @@ export function visitorRoutes(visitors: VisitorService, guard: RequestLimits): F
       "/join",
       {
         config,
-        onRequest: authenticateApiKey(visitors, guard, (application) =>
-          guard.take(limits.joins, "joins", application.id, limits.joinLimit(application.maxJoinsPerSecond)),
+        onRequest: authenticateApiKey(
+          visitors,
+          guard,
+          (application) =>
+            guard.take(
+              limits.joins,
+              "joins",
+              application.id,
+              limits.joinLimit(application.maxJoinsPerSecond),
+            ),
+          { publishable: true },
         ),
         schema: {
           tags,
           security: apiKeySecurity,
           summary: "Put a visitor in a queue (idempotent per visitor_id)",
-          body: Type.Object({ queue_id: Uuid(), visitor_id: VisitorId }, { additionalProperties: false }),
-          response: { 200: JoinResponse, ...errorResponses(400, 401, 404, 429, 503) },
+          description: JOIN_DESCRIPTION,
+          headers: Type.Object({
+            "x-anteroom-device": Type.Optional(
+              Type.String({
+                description:
+                  "with the publishable key: the browser's device secret, 22 to 128 of [A-Za-z0-9_-]",
+              }),
+            ),
+          }),
+          body: JoinBody,
+          response: { 200: JoinResponse, ...errorResponses(400, 401, 403, 404, 409, 429, 503) },
         },
       },
-      async (request) =>
-        visitors.join(keyApplicationOf(request).id, request.body.queue_id, request.body.visitor_id),
+      async (request) => {
+        const application = keyApplicationOf(request);
+        const { queue_id, visitor_id, return_to } = request.body;
+        const options: JoinOptions = return_to === undefined ? {} : { returnTo: return_to };
+        const device = application.publishable ? deviceOf(request) : undefined;
+        if (device !== undefined) options.device = device;
+        return visitors.join(application.id, queue_id, visitor_id, options);
+      },
     );
 
     app.get(

@@ -6,6 +6,10 @@ export type Ticket = TicketsTable;
 export interface JoinRequest {
   queueId: string;
   visitorId: string;
+  /** SHA-256 hex of the browser's device secret, for a join from a page (publishable key). */
+  deviceHash?: string | null;
+  /** Where to send the visitor when released (already checked against the application's origins). */
+  returnTo?: string | null;
 }
 
 export type JoinOutcome =
