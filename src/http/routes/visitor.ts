@@ -215,6 +215,7 @@ export function visitorRoutes(visitors: VisitorService, guard: RequestLimits): F
           headers: Type.Object({
             "x-anteroom-device": Type.Optional(
               Type.String({
+                maxLength: 128,
                 description:
                   "with the publishable key: the browser's device secret, 22 to 128 of [A-Za-z0-9_-]",
               }),
