@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { RateLimits } from "./domain/rate-limit.js";
+import { type ClientBundle, clientBundle } from "./http/client-bundle.js";
 import { fastStatusHandler } from "./http/fast-status.js";
 import { adminAuth } from "./http/plugins/admin-auth.js";
 import { registerVisitorCors } from "./http/plugins/cors.js";
@@ -21,6 +22,7 @@ import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoute } from "./http/routes/metrics.js";
 import { publicRoutes } from "./http/routes/public.js";
 import { queueRoutes } from "./http/routes/queues.js";
+import { scriptRoutes } from "./http/routes/scripts.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
 import { visitorRoutes } from "./http/routes/visitor.js";
@@ -47,6 +49,8 @@ export interface AppDeps {
   version?: string;
   /** Where /metrics is served: on this app (optionally behind a token), or not at all (a private port). */
   metricsEndpoint?: { serve: boolean; token?: string | undefined };
+  /** The browser scripts; by default built from client/ once per process (http/client-bundle.ts). */
+  clientBundle?: ClientBundle;
 }
 
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
@@ -97,6 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(visitorRoutes(deps.visitors, guard));
   await app.register(admissionRoutes(deps.visitors, deps.admission, guard));
   await app.register(publicRoutes(deps.visitors, guard));
+  const scripts = deps.clientBundle ?? (await clientBundle());
+  await app.register(scriptRoutes(scripts));
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);

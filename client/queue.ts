@@ -1,0 +1,362 @@
+import { Announcer, backoffMs } from "./announce.js";
+import { ApiError, cancel as cancelPlace, join, publishableKey, queueStatus } from "./api.js";
+import { Formatter, viewModel } from "./format.js";
+import { type Connection, LiveStatus } from "./live.js";
+import { pickLanguage, stringsFor } from "./locales.js";
+import { Overlay, type Theme } from "./overlay.js";
+import { isOwnSite, withToken } from "./site.js";
+import {
+  deviceSecret,
+  type Place,
+  parsePlace,
+  placeKey,
+  readPlace,
+  remove,
+  watch,
+  writePlace,
+} from "./storage.js";
+import { type ClientError, isTerminal, type VisitorStatus } from "./types.js";
+
+/**
+ * /scripts/queue.js: the seed's QueueManager. A page joins a queue with the application's publishable key,
+ * keeps its place across reloads and tabs, follows it live and, when released, goes to the callback URL
+ * with the admission token. The overlay is drawn unless `render: false`; events serve sites that draw
+ * their own.
+ */
+export interface QueueManagerOptions {
+  /** The publishable key (pk_...); looked up from `appId` when not given. Never the secret key. */
+  apiKey?: string;
+  appId?: string;
+  callbackUrl: string;
+  lang?: string;
+  theme?: Theme;
+  render?: boolean;
+  /** The waiting room's address; by default where this script came from. */
+  baseUrl?: string;
+  /** false: do not navigate on release (the site handles 'released'). */
+  redirect?: boolean;
+}
+
+export interface ReleasedEvent extends VisitorStatus {
+  url: string;
+  preventDefault(): void;
+}
+
+type Events = {
+  update: VisitorStatus & { token: string };
+  released: ReleasedEvent;
+  error: ClientError;
+};
+type Listener<K extends keyof Events> = (event: Events[K]) => unknown;
+
+const script = document.currentScript instanceof HTMLScriptElement ? document.currentScript : null;
+const scriptUrl = script?.src ? new URL(script.src) : undefined;
+
+/** Messages for codes the API or the script gives, in the overlay's language. */
+const MESSAGES: Record<string, string> = {
+  secret_key_in_browser: "widget.secret_key",
+  callback_refused: "widget.callback_refused",
+  conflict: "widget.conflict",
+  device_required: "widget.device_required",
+};
+/** Failures worth trying again by themselves. */
+const TRANSIENT = new Set(["network", "rate_limited", "unavailable", "internal_error"]);
+
+function ready(): Promise<void> {
+  return document.body !== null
+    ? Promise.resolve()
+    : new Promise((resolve) =>
+        document.addEventListener("DOMContentLoaded", () => resolve(), { once: true }),
+      );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class QueueManager {
+  /** The manager the script made by itself from its URL and the page's, if any. */
+  static auto: QueueManager | undefined;
+
+  private readonly base: string;
+  private readonly format: Formatter;
+  private readonly overlay: Overlay | undefined;
+  private readonly listeners: { [K in keyof Events]: Listener<K>[] } = {
+    update: [],
+    released: [],
+    error: [],
+  };
+  private readonly announcer = new Announcer();
+  private live: LiveStatus | undefined;
+  private unwatch: (() => void) | undefined;
+  private key: string | undefined;
+  private place: Place | undefined;
+  private storageKey = "";
+  private joining: [string, string] | undefined;
+
+  constructor(private readonly options: QueueManagerOptions) {
+    this.base = (options.baseUrl ?? scriptUrl?.origin ?? location.origin).replace(/\/+$/, "");
+    const lang = pickLanguage(options.lang, document.documentElement.lang, navigator.language);
+    this.format = new Formatter(lang, stringsFor(lang));
+    const theme: Theme = options.theme === "dark" || options.theme === "light" ? options.theme : "auto";
+    this.overlay =
+      options.render === false
+        ? undefined
+        : new Overlay(this.format, theme, {
+            cancel: () => void this.cancel(),
+            rejoin: () => {
+              if (this.joining !== undefined) void this.joinQueue(...this.joining);
+            },
+          });
+  }
+
+  on<K extends keyof Events>(event: K, listener: Listener<K>): this {
+    this.listeners[event].push(listener);
+    return this;
+  }
+
+  off<K extends keyof Events>(event: K, listener: Listener<K>): this {
+    const list = this.listeners[event];
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
+    return this;
+  }
+
+  /** Calls the listeners; false when one of them returned false. */
+  private emit<K extends keyof Events>(event: K, detail: Events[K]): boolean {
+    let proceed = true;
+    for (const listener of [...this.listeners[event]]) {
+      try {
+        if (listener(detail) === false) proceed = false;
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
+    }
+    return proceed;
+  }
+
+  private fail(code: string, message: string, retry = false): void {
+    const key = MESSAGES[code] ?? `errors.${code}`;
+    const text = this.format.has(key) ? this.format.t(key) : this.format.t("errors.internal_error");
+    console.warn(`[anteroom] ${code}: ${message}`);
+    this.emit("error", { code, message });
+    this.overlay?.error(text, retry);
+  }
+
+  /** Joins (or finds again) this visitor's place and follows it until it ends. */
+  async joinQueue(queueId: string, visitorId: string): Promise<void> {
+    this.stop();
+    this.joining = [queueId, visitorId];
+    await ready();
+    this.overlay?.open();
+    const apiKey = this.options.apiKey;
+    if (apiKey?.startsWith("ak_")) {
+      this.fail(
+        "secret_key_in_browser",
+        "the secret API key (ak_...) must never be in a page: use the application's publishable key (pk_...) or app_id",
+      );
+      return;
+    }
+    if (!isOwnSite(this.options.callbackUrl, location)) {
+      this.fail(
+        "callback_refused",
+        `callbackUrl ${this.options.callbackUrl} is not on this site (${location.host})`,
+      );
+      return;
+    }
+    try {
+      if (apiKey === undefined && this.options.appId === undefined) {
+        throw new ApiError("invalid_api_key", "give apiKey (the publishable key) or appId");
+      }
+      this.key = apiKey ?? (await this.retrying(() => publishableKey(this.base, this.options.appId ?? "")));
+      this.storageKey = placeKey(this.options.appId ?? this.key, queueId, visitorId);
+      const kept = readPlace(this.storageKey);
+      if (kept !== undefined) {
+        const status = await this.retrying(() => queueStatus(this.base, kept.token)).catch(
+          (error: ApiError) => {
+            if (error.code === "invalid_token") return undefined;
+            throw error;
+          },
+        );
+        if (status !== undefined && (status.status === "waiting" || status.status === "released")) {
+          this.follow(kept, status);
+          return;
+        }
+        remove(this.storageKey);
+      }
+      const key = this.key;
+      const answer = await this.retrying(() =>
+        join(this.base, {
+          key,
+          device: deviceSecret(),
+          queueId,
+          visitorId,
+          returnTo: new URL(this.options.callbackUrl, location.href).toString(),
+        }),
+      );
+      this.follow({ token: answer.token, start: answer.position ?? 0 }, answer);
+    } catch (caught) {
+      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
+      this.fail(error.code, error.message, true);
+    }
+  }
+
+  /** Runs `call` again after transient failures (network, 429, 503), backing off with jitter. */
+  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await call();
+        this.overlay?.connection("live");
+        return result;
+      } catch (error) {
+        if (!(error instanceof ApiError) || !TRANSIENT.has(error.code) || attempt >= 8) throw error;
+        this.overlay?.connection(navigator.onLine === false ? "offline" : "reconnecting");
+        await sleep(
+          error.retryAfter !== undefined
+            ? error.retryAfter * 1000
+            : backoffMs(attempt, 1_000, 30_000, Math.random),
+        );
+      }
+    }
+  }
+
+  /** Follows a place: keeps it for reloads and tabs, draws it, and listens for changes. */
+  private follow(place: Place, status: VisitorStatus): void {
+    this.place = place;
+    writePlace(this.storageKey, place);
+    this.unwatch = watch(this.storageKey, (value) => this.otherTab(value));
+    this.show(status);
+    if (isTerminal(status.status)) return;
+    this.live = new LiveStatus({
+      base: this.base,
+      token: place.token,
+      onStatus: (next) => this.show(next),
+      onError: (error) => {
+        remove(this.storageKey);
+        this.fail(error.code, error.message, true);
+      },
+      onConnection: (state: Connection) => this.overlay?.connection(state),
+    });
+    this.live.start();
+  }
+
+  /** Another tab changed the kept place: follow its token, or ask again when it was removed. */
+  private otherTab(value: string | null): void {
+    const other = parsePlace(value);
+    if (other === undefined) {
+      this.live?.resume();
+    } else if (other.token !== this.place?.token) {
+      this.stop();
+      void queueStatus(this.base, other.token).then(
+        (status) => this.follow(other, status),
+        () => undefined,
+      );
+    }
+  }
+
+  private show(status: VisitorStatus): void {
+    const place = this.place;
+    if (place === undefined) return;
+    if (status.position !== null && status.position > place.start) {
+      place.start = status.position;
+      writePlace(this.storageKey, place);
+    }
+    this.emit("update", { ...status, token: place.token });
+    const view = viewModel(this.format, status, place.start);
+    const now = Date.now();
+    let announcement: string | undefined;
+    if (status.status === "waiting" && status.position !== null) {
+      if (this.announcer.position(status.position, now))
+        announcement = `${view.positionSentence}. ${view.wait}`;
+    } else if (this.announcer.ended(status.status)) {
+      announcement = view.ended;
+    }
+    if (status.status === "released") {
+      this.release(status, view, announcement);
+      return;
+    }
+    this.overlay?.render(view, announcement);
+    if (isTerminal(status.status)) {
+      remove(this.storageKey);
+      this.stop();
+    }
+  }
+
+  /** Released: tell the site, then go to the callback URL with the admission token (on this site only). */
+  private release(status: VisitorStatus, view: ReturnType<typeof viewModel>, announcement?: string): void {
+    this.stop();
+    const token = status.access_token ?? "";
+    let url = status.redirect_url;
+    if (url === undefined || !isOwnSite(url, location))
+      url = withToken(this.options.callbackUrl, token, location.href);
+    if (!isOwnSite(url, location)) {
+      this.fail("callback_refused", `not sending the visitor to ${url}: not on this site`);
+      return;
+    }
+    let prevented = this.options.redirect === false;
+    const proceed = this.emit("released", {
+      ...status,
+      url,
+      preventDefault: () => {
+        prevented = true;
+      },
+    });
+    this.overlay?.render(view, announcement, url);
+    if (proceed && !prevented) location.assign(url);
+  }
+
+  /** Leaves the line: the place is given up on the server and forgotten here. */
+  async cancel(): Promise<void> {
+    const place = this.place;
+    if (place === undefined) return;
+    this.stop();
+    try {
+      const status = await this.retrying(() => cancelPlace(this.base, place.token));
+      remove(this.storageKey);
+      this.show(status);
+    } catch (caught) {
+      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
+      if (error.code === "invalid_token") remove(this.storageKey);
+      this.fail(error.code, error.message, true);
+    }
+  }
+
+  private stop(): void {
+    this.live?.stop();
+    this.live = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+}
+
+declare global {
+  interface Window {
+    QueueManager: typeof QueueManager;
+  }
+}
+
+window.QueueManager = QueueManager;
+
+/** Joins by itself when the script's URL names the application and the page's names queue and visitor. */
+function autoStart(): void {
+  const params = scriptUrl?.searchParams;
+  const page = new URLSearchParams(location.search);
+  const appId = params?.get("app_id");
+  const queueId = page.get("queue_id");
+  const visitorId = page.get("visitor_id");
+  if (!appId || !queueId || !visitorId) return;
+  const here = new URL(location.href);
+  here.searchParams.delete("queue_id");
+  here.searchParams.delete("visitor_id");
+  const theme = params?.get("theme") ?? page.get("theme");
+  const manager = new QueueManager({
+    appId,
+    callbackUrl: params?.get("callback_url") ?? here.toString(),
+    lang: params?.get("lang") ?? page.get("lang") ?? undefined,
+    theme: theme === "light" || theme === "dark" ? theme : "auto",
+  });
+  QueueManager.auto = manager;
+  void manager.joinQueue(queueId, visitorId);
+}
+
+autoStart();

@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+/**
+ * The browser scripts (client/): queue.js for sites that embed the waiting room, wait.js for the hosted
+ * waiting page. Built once per process from the TypeScript sources with esbuild (about 100 ms), kept in
+ * memory with their gzip, and named by content hash so that caches keep them for a year and a release
+ * changes the name.
+ */
+export interface Asset {
+  /** The stable path (only queue.js is served under it, with revalidation). */
+  path: string;
+  /** The content-addressed path, cacheable for a year. */
+  hashedPath: string;
+  /** The first 12 hex digits of the body's SHA-256. */
+  hash: string;
+  body: Buffer;
+  gzip: Buffer;
+  etag: string;
+  /** For <script integrity>: sha384 of the body. */
+  integrity: string;
+}
+
+export interface ClientBundle {
+  queue: Asset;
+  wait: Asset;
+}
+
+/** client/ beside src/ (and beside dist/ when compiled). */
+export const CLIENT_DIR = path.resolve(import.meta.dirname, "../../client");
+
+function asset(name: string, body: Buffer): Asset {
+  const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
+  return {
+    path: `/scripts/${name}.js`,
+    hashedPath: `/scripts/${name}.${hash}.js`,
+    hash,
+    body,
+    gzip: gzipSync(body, { level: 9 }),
+    etag: `"${hash}"`,
+    integrity: `sha384-${createHash("sha384").update(body).digest("base64")}`,
+  };
+}
+
+/** Builds both scripts from `dir` (client/ by default). */
+export async function buildClientBundle(dir: string = CLIENT_DIR): Promise<ClientBundle> {
+  const result = await build({
+    entryPoints: { queue: path.join(dir, "queue.ts"), wait: path.join(dir, "wait.ts") },
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: "es2020",
+    charset: "utf8",
+    legalComments: "none",
+    write: false,
+    outdir: "/scripts",
+    logLevel: "silent",
+    tsconfig: path.join(dir, "tsconfig.json"),
+  });
+  const output = (name: string): Buffer => {
+    const file = result.outputFiles.find((candidate) => path.basename(candidate.path) === `${name}.js`);
+    if (file === undefined) throw new Error(`client bundle: no ${name}.js`);
+    return Buffer.from(file.contents);
+  };
+  return { queue: asset("queue", output("queue")), wait: asset("wait", output("wait")) };
+}
+
+let memo: Promise<ClientBundle> | undefined;
+
+/** The bundle of this process: built on first use, then shared (tests build many apps). */
+export function clientBundle(): Promise<ClientBundle> {
+  memo ??= buildClientBundle().catch((error: unknown) => {
+    memo = undefined;
+    throw error;
+  });
+  return memo;
+}
