@@ -1,0 +1,207 @@
+import type { AddressInfo } from "node:net";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { html, launchBrowser, type Site, seriousViolations, startSite } from "../helpers/browser.js";
+import { createSite, type Harness, join, startHarness } from "../helpers/harness.js";
+
+/**
+ * /scripts/queue.js in a real browser (Debian's Chromium): a site's page on loopback embeds the script
+ * from the waiting room (another origin), is opened with ?queue_id=&visitor_id=, and joins by itself.
+ * Without /queue_events on this server the script polls; the flow is the same with SSE.
+ */
+let h: Harness;
+let base: string;
+let site: Site;
+let browser: Browser;
+let appId: string;
+let apiKey: string;
+let queueId: string;
+let others = 0;
+
+/** The site's page: the one-line embed, in the language and theme the test asks for. */
+function page(url: URL): string {
+  const callback = url.searchParams.get("callback") ?? `${site.url}/ready`;
+  const script = new URL(`${base}/scripts/queue.js`);
+  script.searchParams.set("app_id", appId);
+  script.searchParams.set("callback_url", callback);
+  for (const name of ["lang", "theme"]) {
+    const value = url.searchParams.get(name);
+    if (value !== null) script.searchParams.set(name, value);
+  }
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>
+<script src="${script.toString().replaceAll("&", "&amp;")}"></script></head>
+<body><main><h1>Shop</h1><p>Our products.</p></main></body></html>`;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  await h.app.listen({ port: 0, host: "127.0.0.1" });
+  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  site = await startSite({
+    "/shop": (_request, response, url) => html(response, page(url)),
+    "/ready": (_request, response) =>
+      html(
+        response,
+        `<!doctype html><html lang="en"><title>Ready</title><main><h1>Welcome</h1></main></html>`,
+      ),
+  });
+  const created = await createSite(h, { max_users_per_minute: 60 }, { domain: "localhost" });
+  ({ appId, apiKey, queueId } = created);
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await h?.close();
+});
+
+/** Visitors joined from the site's server, ahead of the browser's. */
+async function othersAhead(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await join(h, apiKey, queueId, `other-${others++}`);
+}
+
+async function open(context: BrowserContext, visitor: string, query = ""): Promise<Page> {
+  const tab = await context.newPage();
+  await tab.goto(`${site.url}/shop?queue_id=${queueId}&visitor_id=${visitor}${query}`);
+  return tab;
+}
+
+const position = (tab: Page) => tab.locator("[data-anteroom-overlay] .pos");
+const message = (tab: Page) => tab.locator("[data-anteroom-overlay] .msg");
+const waiting = () => h.room.index.waitingCount(queueId);
+
+/** Releases everyone waiting, a round a (manual) second. */
+async function releaseAll(): Promise<void> {
+  for (let i = 0; i < 30 && (await waiting()) > 0; i++) {
+    h.clock.advance(1_000);
+    await h.room.engine.releaseDue();
+  }
+}
+
+describe("queue.js on a site's page", () => {
+  it("joins by itself, shows the place and the estimate, follows it live and lands on the callback with a token the site verifies", async () => {
+    await releaseAll();
+    await othersAhead(3);
+    const context = await browser.newContext();
+    const tab = await open(context, "live-1");
+    const dialog = tab.getByRole("dialog", { name: "You're in line" });
+    await expect(dialog.isVisible()).resolves.toBe(true);
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("4");
+    await expect(tab.getByText("3 people are ahead of you").isVisible()).resolves.toBe(true);
+    await expect(tab.getByText(/^Estimated wait: /).textContent()).resolves.toMatch(
+      /Estimated wait: (less than a minute|\d+ seconds?)/,
+    );
+    await expect(tab.getByRole("progressbar").getAttribute("aria-valuenow")).resolves.toBe("0");
+
+    // Released ahead: the page follows without a reload.
+    h.clock.advance(1_000);
+    await h.room.engine.releaseDue();
+    await expect
+      .poll(async () => Number(await position(tab).textContent()), { timeout: 10_000 })
+      .toBeLessThan(4);
+    await expect(tab.getByRole("progressbar").getAttribute("aria-valuenow")).resolves.not.toBe("0");
+
+    await releaseAll();
+    await tab.waitForURL(/\/ready\?anteroom_token=/, { timeout: 15_000 });
+    const token = new URL(tab.url()).searchParams.get("anteroom_token") ?? "";
+    const jwks = createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(token, jwks, {
+      issuer: "anteroom-test",
+      audience: queueId,
+      currentDate: new Date(h.clock.now()),
+    });
+    expect(payload.sub).toBe("live-1");
+    await context.close();
+  });
+
+  it("keeps one place across a reload and a second tab", async () => {
+    await releaseAll();
+    await othersAhead(2);
+    const context = await browser.newContext();
+    const tab = await open(context, "keeper");
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("3");
+    expect(await waiting()).toBe(3);
+    const kept = await tab.evaluate("JSON.stringify(localStorage)");
+
+    await tab.reload();
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("3");
+    const second = await open(context, "keeper");
+    await expect.poll(() => position(second).textContent(), { timeout: 10_000 }).toBe("3");
+    expect(await waiting()).toBe(3);
+    expect(await second.evaluate("JSON.stringify(localStorage)")).toBe(kept);
+
+    // Another browser with the same visitor id gets no place of its own (409), and shows why.
+    const stranger = await browser.newContext();
+    const other = await open(stranger, "keeper");
+    await expect
+      .poll(() => message(other).textContent(), {
+        timeout: 10_000,
+      })
+      .toBe("You're already in line in another browser.");
+    expect(await waiting()).toBe(3);
+    await stranger.close();
+    await context.close();
+  });
+
+  it("cancel frees the place, after asking", async () => {
+    await releaseAll();
+    await othersAhead(1);
+    const context = await browser.newContext();
+    const tab = await open(context, "leaver");
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("2");
+    await tab.getByRole("button", { name: "Leave the line" }).click();
+    await expect(tab.getByText("Leave the line? You will lose your place.").isVisible()).resolves.toBe(true);
+    await expect(
+      tab
+        .getByRole("button", { name: "Stay in line" })
+        .evaluate((element: { matches(selector: string): boolean }) => element.matches(":focus")),
+    ).resolves.toBe(true);
+    await tab.getByRole("button", { name: "Leave", exact: true }).click();
+    await expect.poll(() => message(tab).textContent(), { timeout: 10_000 }).toBe("You left the line.");
+    expect(await waiting()).toBe(1);
+    await expect(tab.getByRole("button", { name: "Join again" }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it("refuses a callbackUrl on another site, before joining", async () => {
+    const before = await waiting();
+    const context = await browser.newContext();
+    const tab = await open(
+      context,
+      "redirected",
+      `&callback=${encodeURIComponent("https://evil.example/steal")}`,
+    );
+    await expect
+      .poll(() => message(tab).textContent(), {
+        timeout: 10_000,
+      })
+      .toMatch(/^This waiting room can't send you on/);
+    expect(await waiting()).toBe(before);
+    await context.close();
+  });
+
+  it("has no serious accessibility violation, in English and Arabic, light and dark; Arabic is right to left", async () => {
+    await othersAhead(5);
+    for (const lang of ["en", "ar"]) {
+      for (const colorScheme of ["light", "dark"] as const) {
+        const context = await browser.newContext({ colorScheme });
+        const tab = await open(context, `axe-${lang}-${colorScheme}`, `&lang=${lang}`);
+        await tab
+          .locator("[data-anteroom-overlay] .ahead")
+          .filter({ hasText: /\S/ })
+          .waitFor({ timeout: 10_000 });
+        await tab.emulateMedia({ colorScheme });
+        expect(await seriousViolations(tab), `${lang} ${colorScheme}`).toEqual([]);
+        const dialog = tab.getByRole("dialog");
+        expect(await dialog.getAttribute("dir")).toBe(lang === "ar" ? "rtl" : "ltr");
+        expect(await dialog.getAttribute("lang")).toBe(lang);
+        if (lang === "ar")
+          await expect(tab.getByRole("button", { name: "مغادرة الطابور" }).isVisible()).resolves.toBe(true);
+        await context.close();
+      }
+    }
+  });
+});
