@@ -161,20 +161,18 @@ export class Overlay {
     this.show(".close", view.state === "cancelled" || view.state === "expired");
     if (!waiting) this.show(".confirm", false);
     this.show(".actions", waiting ? this.el(".confirm").hidden : true);
-    this.text("h2", view.state === "released" ? this.format.t("released") : this.format.t("title"));
+    // An ended place is said in the heading (the dialog's name); released adds where the visitor goes.
+    this.text("h2", waiting ? this.format.t("title") : view.ended);
     if (waiting) {
       this.text(".pos", view.position);
       this.text(".ahead", view.ahead);
       this.text(".wait", view.wait);
-      this.text(".msg", this.format.t("keep_open"));
       const bar = this.el(".bar");
       bar.setAttribute("aria-valuenow", String(view.progress));
       bar.setAttribute("aria-valuetext", view.positionSentence);
       this.el(".fill").style.setProperty("--p", `${view.progress}%`);
-    } else {
-      this.text(".msg", view.ended);
     }
-    this.el(".msg").classList.toggle("strong", !waiting);
+    this.text(".msg", waiting ? this.format.t("keep_open") : "");
     const link = this.el<HTMLAnchorElement>(".go");
     link.hidden = go === undefined;
     if (go !== undefined) {
@@ -195,8 +193,8 @@ export class Overlay {
     this.show(".go", false);
     this.show(".rejoin", canRetry);
     this.show(".close", true);
-    this.text(".msg", message);
-    this.el(".msg").classList.add("strong");
+    this.text("h2", message);
+    this.text(".msg", "");
     this.el(canRetry ? ".rejoin" : ".close").focus();
     this.announce(message);
   }

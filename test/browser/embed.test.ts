@@ -70,7 +70,7 @@ async function open(context: BrowserContext, visitor: string, query = ""): Promi
 }
 
 const position = (tab: Page) => tab.locator("[data-anteroom-overlay] .pos");
-const message = (tab: Page) => tab.locator("[data-anteroom-overlay] .msg");
+const message = (tab: Page) => tab.locator("[data-anteroom-overlay] h2");
 const waiting = () => h.room.index.waitingCount(queueId);
 
 /** Releases everyone waiting, a round a (manual) second. */
