@@ -1,7 +1,10 @@
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientBundle } from "../../src/http/client-bundle.js";
+import arabic from "../../src/i18n/locales/ar.json" with { type: "json" };
 import { html, launchBrowser, type Site, seriousViolations, startSite } from "../helpers/browser.js";
 import { createSite, type Harness, join, startHarness } from "../helpers/harness.js";
 
@@ -204,4 +207,166 @@ describe("queue.js on a site's page", () => {
       }
     }
   });
+});
+
+/**
+ * The same script against a stand-in waiting room that has /queue_events (Server-Sent Events, which the
+ * server builds separately): the script follows the stream, never polls, shows when it is offline and
+ * resumes when back. And wait.js on a page made to the hosted page's DOM contract.
+ */
+describe("live updates over SSE, and the hosted page's script", () => {
+  let room: Site;
+  let shop: Site;
+  const streams: ServerResponse[] = [];
+  let polls = 0;
+  let connections = 0;
+  const waitingAt = (place: number) => ({
+    status: "waiting",
+    position: place,
+    users_ahead: place - 1,
+    estimated_wait_seconds: place * 10,
+    queue_size: 10,
+    poll_after_seconds: 1,
+  });
+  let current: Record<string, unknown> = waitingAt(5);
+  const push = (status: Record<string, unknown>) => {
+    current = status;
+    for (const stream of streams) stream.write(`event: status\ndata: ${JSON.stringify(status)}\n\n`);
+  };
+  const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "*" };
+  const json = (response: ServerResponse, body: unknown) => {
+    response.writeHead(200, { "content-type": "application/json", ...cors }).end(JSON.stringify(body));
+  };
+
+  beforeAll(async () => {
+    const bundle = await clientBundle();
+    const script = (body: Buffer) => (_request: unknown, response: ServerResponse) => {
+      response.writeHead(200, { "content-type": "text/javascript; charset=utf-8", ...cors }).end(body);
+    };
+    room = await startSite({
+      "/scripts/queue.js": script(bundle.queue.body),
+      "/public/applications/app-1": (_request, response) =>
+        json(response, { id: "app-1", publishable_key: "pk_x" }),
+      "/join": (request, response) => {
+        if (request.method === "OPTIONS") response.writeHead(204, cors).end();
+        else json(response, { token: "tok-1", ...waitingAt(5) });
+      },
+      "/queue_status": (_request, response) => {
+        polls++;
+        json(response, current);
+      },
+      "/queue_events": (_request, response) => {
+        connections++;
+        response.writeHead(200, {
+          "content-type": "text/event-stream",
+          "cache-control": "no-store",
+          ...cors,
+        });
+        response.write(`retry: 500\n\nid: 1\nevent: status\ndata: ${JSON.stringify(current)}\n\n`);
+        streams.push(response);
+        response.on("close", () => streams.splice(streams.indexOf(response), 1));
+      },
+    });
+    shop = await startSite({
+      "/shop": (_request, response) =>
+        html(
+          response,
+          `<!doctype html><html lang="en"><head><title>Shop</title><script src="${room.url}/scripts/queue.js?app_id=app-1&amp;callback_url=${encodeURIComponent("/ready")}"></script></head><body><main><h1>Shop</h1></main></body></html>`,
+        ),
+      "/ready": (_request, response) =>
+        html(response, "<!doctype html><title>Ready</title><main>ready</main>"),
+      "/scripts/wait.js": script(bundle.wait.body),
+      "/wait": (_request, response) => html(response, hostedPage()),
+      "/queue_status": (_request, response) => {
+        polls++;
+        json(response, current);
+      },
+    });
+  });
+
+  afterAll(async () => {
+    for (const stream of streams) stream.end();
+    await room?.close();
+    await shop?.close();
+  });
+
+  it("follows /queue_events without polling, says when offline, resumes when back, and goes on when released", async () => {
+    polls = 0;
+    current = waitingAt(5);
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(`${shop.url}/shop?queue_id=q-1&visitor_id=v-1`);
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("5");
+    push(waitingAt(3));
+    await expect.poll(() => position(tab).textContent(), { timeout: 5_000 }).toBe("3");
+
+    await context.setOffline(true);
+    const line = tab.locator("[data-anteroom-overlay] .conn");
+    await expect
+      .poll(() => line.textContent(), { timeout: 5_000 })
+      .toBe("You're offline. Your place is kept.");
+    const before = connections;
+    current = waitingAt(2);
+    await context.setOffline(false);
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("2");
+    expect(connections).toBeGreaterThan(before);
+    await expect.poll(() => line.isHidden(), { timeout: 5_000 }).toBe(true);
+
+    push({
+      ...waitingAt(1),
+      status: "released",
+      position: null,
+      users_ahead: null,
+      poll_after_seconds: null,
+      access_token: "a.b.c",
+      redirect_url: `${shop.url}/ready?anteroom_token=a.b.c`,
+    });
+    await tab.waitForURL(`${shop.url}/ready?anteroom_token=a.b.c`, { timeout: 10_000 });
+    expect(polls).toBe(0);
+    await context.close();
+  });
+
+  it("wait.js updates the hosted page in place, announces, and goes on when released", async () => {
+    polls = 0;
+    current = waitingAt(2);
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(`${shop.url}/wait`);
+    const part = (name: string) => tab.locator(`[data-anteroom="${name}"]`);
+    await expect.poll(() => part("ahead").textContent(), { timeout: 10_000 }).toBe("شخص واحد أمامك");
+    expect(polls).toBeGreaterThan(0);
+    await expect(part("progress").getAttribute("aria-valuenow")).resolves.toBe("50");
+    await expect(part("live").textContent()).resolves.toContain("ترتيبك في الطابور");
+    current = {
+      ...waitingAt(1),
+      status: "released",
+      position: null,
+      users_ahead: null,
+      poll_after_seconds: null,
+      access_token: "x.y.z",
+      redirect_url: `${shop.url}/ready?anteroom_token=x.y.z`,
+    };
+    await tab.waitForURL(`${shop.url}/ready?anteroom_token=x.y.z`, { timeout: 10_000 });
+    await context.close();
+  });
+
+  /** A page made to the DOM contract of the hosted waiting page (docs: visitor contract). */
+  function hostedPage(): string {
+    const state = {
+      token: "tok-w",
+      status: waitingAt(4),
+      lang: "ar",
+      queue_id: "q-1",
+      strings: Object.fromEntries(
+        Object.entries(arabic.visitor).map(([key, value]) => [`visitor.${key}`, value]),
+      ),
+    };
+    return `<!doctype html><html lang="ar" dir="rtl"><head><title>انتظار</title>
+<script type="application/json" id="anteroom-state">${JSON.stringify(state).replaceAll("<", "\\u003c")}</script>
+<script src="/scripts/wait.js" defer></script></head>
+<body><main data-anteroom="state" data-status="waiting"><h1>أنت في قائمة الانتظار</h1>
+<p data-anteroom="position">4</p><p data-anteroom="ahead">3 أشخاص أمامك</p><p data-anteroom="wait">…</p>
+<div data-anteroom="progress" role="progressbar" aria-valuenow="0" aria-label="تقدّمك في الطابور"><div data-anteroom="bar"></div></div>
+<div data-anteroom="live" aria-live="polite"></div></main></body></html>`;
+  }
 });
