@@ -59,6 +59,14 @@ const MESSAGES: Record<string, string> = {
   conflict: "widget.conflict",
   device_required: "widget.device_required",
 };
+/** Failures that joining again cannot mend. */
+const SETUP = new Set([
+  "conflict",
+  "invalid_api_key",
+  "origin_not_allowed",
+  "secret_key_in_browser",
+  "not_found",
+]);
 /** Failures worth trying again by themselves. */
 const TRANSIENT = new Set(["network", "rate_limited", "unavailable", "internal_error"]);
 
@@ -197,7 +205,8 @@ export class QueueManager {
       this.follow({ token: answer.token, start: answer.position ?? 0 }, answer);
     } catch (caught) {
       const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
-      this.fail(error.code, error.message, true);
+      // Joining again cannot help a place held by another browser or a page that is set up wrongly.
+      this.fail(error.code, error.message, !SETUP.has(error.code));
     }
   }
 
