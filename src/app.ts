@@ -11,6 +11,7 @@ import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
 import { clientKeyOf, compileTrust, documentRateLimited, RequestLimits } from "./http/plugins/rate-limit.js";
 import { registerRequestContext } from "./http/plugins/request-context.js";
+import { registerSecurityHeaders } from "./http/plugins/security-headers.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { requestIdOf } from "./http/request-id.js";
@@ -24,6 +25,7 @@ import { queueRoutes } from "./http/routes/queues.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
 import { visitorRoutes } from "./http/routes/visitor.js";
+import { waitRoutes } from "./http/routes/wait.js";
 import type { Metrics } from "./observability/metrics.js";
 import type { ReadinessCheck } from "./observability/readiness.js";
 import type { AdmissionKeys } from "./services/admission-keys.js";
@@ -47,6 +49,8 @@ export interface AppDeps {
   version?: string;
   /** Where /metrics is served: on this app (optionally behind a token), or not at all (a private port). */
   metricsEndpoint?: { serve: boolean; token?: string | undefined };
+  /** The hosted page's enhancement script (`/scripts/wait.<hash>.js`); undefined: the page goes without. */
+  waitScript?: () => string | undefined;
 }
 
 /** Builds the HTTP application. It never listens: start/server.ts does, and tests use `app.inject`. */
@@ -87,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerRequestContext(app, deps.metrics);
+  registerSecurityHeaders(app);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
@@ -97,6 +102,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(visitorRoutes(deps.visitors, guard));
   await app.register(admissionRoutes(deps.visitors, deps.admission, guard));
   await app.register(publicRoutes(deps.visitors, guard));
+  await app.register(
+    waitRoutes({
+      visitors: deps.visitors,
+      guard,
+      keys: deps.admin.keys,
+      findQueue: (queueId) => deps.admin.store.queues.findActive(queueId),
+      ...(deps.waitScript === undefined ? {} : { waitScript: deps.waitScript }),
+    }),
+  );
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);
