@@ -355,6 +355,13 @@ describe("security headers", () => {
     expect(csp).toContain("form-action 'self' https://shop.example.com");
     expect(csp).toContain("frame-ancestors https://shop.example.com");
     expect(page.body).toContain(`<style nonce="${nonce}">`);
+    // Without the enhancement script, the page reloads itself by a nonce'd script (and a meta refresh without JS).
+    expect(page.body).toMatch(new RegExp(`<script nonce="${nonce?.replace(/[+/]/g, "\\$&")}">setTimeout`));
+    expect(
+      page.body
+        .match(/<script(?![^>]*type="application\/json")[^>]*>/g)
+        ?.every((tag) => tag.includes(`nonce="${nonce}"`)),
+    ).toBe(true);
     expect(page.headers["x-frame-options"]).toBeUndefined();
     expect(page.headers["x-content-type-options"]).toBe("nosniff");
     expect(page.headers["referrer-policy"]).toBe("no-referrer");

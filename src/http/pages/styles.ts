@@ -23,6 +23,12 @@ font:400 1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto S
 main{inline-size:100%;max-inline-size:30rem;background:var(--card);border:1px solid var(--border);
 border-radius:1.25rem;padding:2rem 1.75rem 1.75rem;box-shadow:var(--shadow)}
 .logo{display:block;max-block-size:3rem;max-inline-size:12rem;inline-size:auto;margin-block-end:1.5rem}
+.eyebrow{display:flex;align-items:center;gap:.5rem;margin:0 0 .75rem;color:var(--muted);font-size:.8125rem;
+font-weight:600;letter-spacing:.04em;text-transform:uppercase}
+.pulse{position:relative;inline-size:.5rem;block-size:.5rem;border-radius:50%;background:var(--accent)}
+.pulse::after{content:"";position:absolute;inset:0;border-radius:50%;background:var(--accent);animation:pulse 2s ease-out infinite}
+@keyframes pulse{from{transform:scale(1);opacity:.6}to{transform:scale(3);opacity:0}}
+[dir=rtl] .eyebrow{letter-spacing:0}
 h1{font-size:1.5rem;line-height:1.3;margin:0 0 .5rem;font-weight:700;letter-spacing:-.01em}
 .message{color:var(--muted);margin:0 0 1.5rem;overflow-wrap:anywhere}
 .position{margin:0 0 1.25rem;padding:1.25rem 1rem;border-radius:1rem;background:var(--panel);

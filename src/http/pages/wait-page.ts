@@ -154,14 +154,18 @@ export function renderWaitPage(view: WaitView): string {
           : (setting(view.page?.title, t.lang) ?? t.t("visitor.title"));
   const message = waiting ? (setting(view.page?.message, t.lang) ?? t.t("visitor.keep_open")) : undefined;
   let refreshHead = "";
+  let script = "";
   if (waiting && view.refreshSeconds !== undefined) {
-    const meta = `<meta http-equiv="refresh" content="${view.refreshSeconds}">`;
-    refreshHead = view.scriptSrc === undefined ? `${meta}\n` : `<noscript>${meta}</noscript>\n`;
+    // Without JavaScript the browser refreshes the page itself; with it, the enhancement script updates
+    // the page in place, or (where the deployment serves no script) a reload on the same schedule.
+    refreshHead = `<noscript><meta http-equiv="refresh" content="${view.refreshSeconds}"></noscript>\n`;
+    if (view.scriptSrc === undefined) {
+      script = `<script nonce="${view.nonce}">setTimeout(function(){location.reload()},${view.refreshSeconds * 1000})</script>\n`;
+    }
   }
-  const script =
-    view.scriptSrc === undefined
-      ? ""
-      : `<script src="${escapeHtml(view.scriptSrc)}" nonce="${view.nonce}" defer></script>\n`;
+  if (view.scriptSrc !== undefined) {
+    script = `<script src="${escapeHtml(view.scriptSrc)}" nonce="${view.nonce}" defer></script>\n`;
+  }
   const head = `${refreshHead}<script type="application/json" id="anteroom-state">${stateJson(view)}</script>\n${script}`;
   const body =
     status.status === "waiting"
@@ -173,7 +177,7 @@ export function renderWaitPage(view: WaitView): string {
   return `${documentHead(view, title, progress, head)}</head>
 <body>
 <main data-anteroom="state" data-status="${status.status}">
-${logo(view)}<h1>${escapeHtml(heading)}</h1>
+${logo(view)}${waiting ? `<p class="eyebrow"><span class="pulse" aria-hidden="true"></span>${escapeHtml(t.t("page.waiting_room"))}</p>\n` : ""}<h1>${escapeHtml(heading)}</h1>
 ${message === undefined ? "" : `<p class="message">${escapeHtml(message)}</p>\n`}${body}<p class="sr-only" data-anteroom="live" aria-live="polite"></p>
 </main>
 ${footer(t)}`;

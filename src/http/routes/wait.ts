@@ -144,11 +144,15 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** The application's origins as CSP sources: its domain over https (http too for a local one). */
+/** The application's origins as CSP sources: its domain over https (http too, any port, for a local one). */
 export function applicationSources(queue: ActiveQueue): string[] {
   const domain = queue.application_domain.toLowerCase();
-  const local = LOCAL_HOSTS.has(domain.replace(/:\d+$/, ""));
-  if (local) return [`http://${domain}`, `https://${domain}`];
+  const host = domain.replace(/:\d+$/, "");
+  if (LOCAL_HOSTS.has(host)) {
+    // A local domain matches on any port (development); CSP needs the port said, or `*`.
+    const source = host === domain ? `${host}:*` : domain;
+    return [`http://${source}`, `https://${source}`];
+  }
   const own = [`https://${domain}`];
   return queue.application_origin_policy === "subdomains" ? [...own, `https://*.${domain}`] : own;
 }
@@ -408,12 +412,9 @@ export function waitRoutes(options: WaitRouteOptions): FastifyPluginAsyncTypebox
       async (request, reply) => {
         const { queue_id: queueId } = request.params;
         // The cookie is SameSite=Lax, so another site's form sends none; refuse such posts outright too.
-        const origin = request.headers.origin;
-        const site = request.headers["sec-fetch-site"];
-        const own = `${request.protocol}://${request.host}`;
-        const crossSite =
-          origin !== undefined ? origin !== own : site !== undefined && site !== "same-origin";
-        if (crossSite) throw new AppError("forbidden", "only the waiting page itself may cancel its place");
+        if (!sameOrigin(request)) {
+          throw new AppError("forbidden", "only the waiting page itself may cancel its place");
+        }
         const queue = await queueOf(queueId);
         queueOfRequest.set(request, queue);
         const form = request.body ?? {};
@@ -430,6 +431,20 @@ export function waitRoutes(options: WaitRouteOptions): FastifyPluginAsyncTypebox
       },
     );
   };
+}
+
+/**
+ * Whether a form post came from this origin's own page. Sec-Fetch-Site says so where browsers send it (all
+ * current ones); else Origin must be ours. Under `Referrer-Policy: no-referrer` browsers send `Origin: null`
+ * with a form post, so a null Origin is only accepted with Sec-Fetch-Site: same-origin. A request with
+ * neither header comes from no browser's cross-site form (they send Origin with every POST).
+ */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers["sec-fetch-site"];
+  if (site !== undefined) return site === "same-origin";
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  return origin === `${request.protocol}://${request.host}`;
 }
 
 /** English page text for codes whose API message is written for developers. */
