@@ -126,6 +126,7 @@ async function main(): Promise<void> {
         deviceScaleFactor: shot.width < 500 ? 2 : 1,
         colorScheme: shot.scheme,
         javaScriptEnabled: false, // the server-rendered page, as every visitor first sees it
+        reducedMotion: "reduce", // a still picture: no pulse or shine caught mid-animation
       });
       const tab = await context.newPage();
       await tab.goto(page(shot.query));
