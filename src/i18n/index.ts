@@ -164,11 +164,13 @@ export class Translator {
 
 const translators = new Map<string, Translator>();
 
+/** The translator of a language (English for one there is no file for); one per language, made once. */
 export function translator(language: string): Translator {
-  let found = translators.get(language);
+  const supported = supportedLanguage(language) ?? "en";
+  let found = translators.get(supported);
   if (found === undefined) {
-    found = new Translator(supportedLanguage(language) ?? "en");
-    translators.set(language, found);
+    found = new Translator(supported);
+    translators.set(supported, found);
   }
   return found;
 }

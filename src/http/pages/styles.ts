@@ -49,6 +49,7 @@ transform:translateX(-100%);animation:shine 2.4s ease-in-out infinite}
 .facts li::before{content:"";flex:none;inline-size:.5rem;block-size:.5rem;border-radius:50%;background:var(--accent);
 transform:translateY(-.1em)}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem}
+h1+.actions{margin-block-start:1.25rem}
 .button{display:inline-flex;align-items:center;justify-content:center;min-block-size:2.75rem;padding:.625rem 1.25rem;
 border-radius:.75rem;font:inherit;font-weight:600;text-decoration:none;cursor:pointer;border:1px solid transparent}
 .primary{background:var(--accent);color:var(--on-accent)}

@@ -68,6 +68,7 @@ function documentHead(frame: PageFrame, title: string, progress: number, extraHe
 <meta name="color-scheme" content="${scheme}">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 ${extraHead}<style nonce="${nonce}">${pageStyles(accentOf(frame.page?.accent_color), progress)}</style>
 `;
@@ -194,10 +195,12 @@ export function renderErrorPage(view: ErrorView): string {
     view.retryUrl === undefined
       ? ""
       : `<div class="actions"><a class="button primary" href="${escapeHtml(view.retryUrl)}">${escapeHtml(t.t("page.try_again"))}</a></div>\n`;
-  return `${documentHead(view, t.t("page.error_title"), 0, retry)}</head>
+  // A limit or an outage passes: say the room is busy, not that it cannot be opened.
+  const heading = view.retryAfter === undefined ? t.t("page.error_title") : t.t("page.busy_title");
+  return `${documentHead(view, heading, 0, retry)}</head>
 <body>
 <main data-anteroom="error" data-error="${escapeHtml(view.code)}">
-${logo(view)}<h1>${escapeHtml(t.t("page.error_title"))}</h1>
+${logo(view)}<h1>${escapeHtml(heading)}</h1>
 <p class="message">${escapeHtml(view.message)}</p>
 ${again}<p class="note code">${escapeHtml(t.t("page.error_code", { code: view.code }))}</p>
 </main>

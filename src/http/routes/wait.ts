@@ -314,6 +314,8 @@ export function waitRoutes(options: WaitRouteOptions): FastifyPluginAsyncTypebox
       "/wait/:queue_id",
       {
         exposeHeadRoute: false,
+        // A page view is a status poll (the no-JS page refreshes itself): the same per-address limit.
+        onRequest: guard.byAddress(guard.limits.status, "status"),
         schema: {
           tags: ["visitors"],
           summary: "The hosted waiting page (HTML); the first visit joins the queue",
