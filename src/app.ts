@@ -12,6 +12,7 @@ import { registerErrorHandling } from "./http/plugins/errors.js";
 import { registerOpenApi } from "./http/plugins/openapi.js";
 import { clientKeyOf, compileTrust, documentRateLimited, RequestLimits } from "./http/plugins/rate-limit.js";
 import { registerRequestContext } from "./http/plugins/request-context.js";
+import { registerSecurityHeaders } from "./http/plugins/security-headers.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { requestIdOf } from "./http/request-id.js";
@@ -26,6 +27,7 @@ import { scriptRoutes } from "./http/routes/scripts.js";
 import { signingKeyRoutes } from "./http/routes/signing-keys.js";
 import { userRoutes } from "./http/routes/users.js";
 import { visitorRoutes } from "./http/routes/visitor.js";
+import { waitRoutes } from "./http/routes/wait.js";
 import type { Metrics } from "./observability/metrics.js";
 import type { ReadinessCheck } from "./observability/readiness.js";
 import type { AdmissionKeys } from "./services/admission-keys.js";
@@ -91,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Bodies are JSON (or a form, for the OAuth token endpoint); anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerRequestContext(app, deps.metrics);
+  registerSecurityHeaders(app);
   await registerOpenApi(app, deps.version ?? "0.0.0");
 
   await app.register(healthRoutes(deps.readiness));
@@ -103,6 +106,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicRoutes(deps.visitors, guard));
   const scripts = deps.clientBundle ?? (await clientBundle());
   await app.register(scriptRoutes(scripts));
+  await app.register(
+    waitRoutes({
+      visitors: deps.visitors,
+      guard,
+      keys: deps.admin.keys,
+      findQueue: (queueId) => deps.admin.store.queues.findActive(queueId),
+      waitScript: () => scripts.wait.hashedPath,
+    }),
+  );
   // Form bodies only where OAuth2 requires them: every other route takes JSON.
   await app.register(async (oauth) => {
     await oauth.register(formbody);

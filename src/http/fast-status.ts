@@ -7,7 +7,7 @@ import type { VisitorStatus } from "../domain/visitor-status.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { VisitorService } from "../services/visitors.js";
 import { VISITOR_CORS_HEADERS } from "./plugins/cors.js";
-import { errorBody, toAppError } from "./plugins/errors.js";
+import { errorBody, localizeError, toAppError } from "./plugins/errors.js";
 import { requestIdOf } from "./request-id.js";
 import { VisitorStatusSchema } from "./routes/visitor.js";
 
@@ -21,6 +21,7 @@ import { VisitorStatusSchema } from "./routes/visitor.js";
  */
 const PATH = "/queue_status";
 /** The API's rate_limited body around its request id, made once: a flood is refused often, and cheaply. */
+const LIMITED_MESSAGE = errors.rateLimited(1).message;
 const [LIMITED_HEAD, LIMITED_TAIL] = JSON.stringify(errorBody(errors.rateLimited(1), "\u0001")).split(
   JSON.stringify("\u0001"),
 );
@@ -64,6 +65,11 @@ function send(
     ...VISITOR_CORS_HEADERS,
     "content-type",
     "application/json; charset=utf-8",
+    // What security-headers.ts sets on every other response.
+    "x-content-type-options",
+    "nosniff",
+    "referrer-policy",
+    "no-referrer",
     "content-length",
     String(Buffer.byteLength(body)),
   ];
@@ -79,14 +85,23 @@ export function fastStatusHandler(
   const serialize = fastJson(VisitorStatusSchema as object);
   const observe = (status: number, started: bigint) =>
     deps.metrics.httpDuration.observe("GET", PATH, status, Number(process.hrtime.bigint() - started) / 1e9);
-  const fail = (res: ServerResponse, error: unknown, requestId: string, started: bigint) => {
+  const fail = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: unknown,
+    requestId: string,
+    started: bigint,
+  ) => {
     if (res.headersSent) {
       // Failed while writing the answer itself: nothing sensible can follow on this connection.
       deps.logger?.error({ err: error, reqId: requestId }, "status poll failed mid-response");
       res.destroy();
       return;
     }
-    const appError = toAppError(error instanceof Error ? error : new Error(String(error)));
+    const appError = localizeError(
+      toAppError(error instanceof Error ? error : new Error(String(error))),
+      req.headers["accept-language"],
+    );
     if (appError.status >= 500) deps.logger?.error({ err: error, reqId: requestId }, "status poll failed");
     send(
       res,
@@ -97,9 +112,20 @@ export function fastStatusHandler(
     );
     observe(appError.status, started);
   };
-  const refuse = (res: ServerResponse, retryAfter: number, requestId: string, started: bigint) => {
+  const refuse = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    retryAfter: number,
+    requestId: string,
+    started: bigint,
+  ) => {
     deps.refusals.inc();
-    send(res, 429, `${LIMITED_HEAD}${JSON.stringify(requestId)}${LIMITED_TAIL}`, requestId, retryAfter);
+    const localized = localizeError(errors.rateLimited(retryAfter), req.headers["accept-language"]);
+    const body =
+      localized.message === LIMITED_MESSAGE
+        ? `${LIMITED_HEAD}${JSON.stringify(requestId)}${LIMITED_TAIL}`
+        : JSON.stringify(errorBody(localized, requestId));
+    send(res, 429, body, requestId, retryAfter);
     observe(429, started);
   };
   const succeed = (res: ServerResponse, status: VisitorStatus, requestId: string, started: bigint) => {
@@ -119,7 +145,7 @@ export function fastStatusHandler(
     const requestId = requestIdOf(req.headers["x-request-id"]);
     const wait = deps.limiter.take(deps.clientKey(req));
     if (wait > 0) {
-      refuse(res, wait, requestId, started);
+      refuse(req, res, wait, requestId, started);
       return true;
     }
     const token = tokenOf(url, query);
@@ -128,12 +154,12 @@ export function fastStatusHandler(
       if (answer instanceof Promise) {
         answer
           .then((status) => succeed(res, status, requestId, started))
-          .catch((error: unknown) => fail(res, error, requestId, started));
+          .catch((error: unknown) => fail(req, res, error, requestId, started));
       } else {
         succeed(res, answer, requestId, started);
       }
     } catch (error) {
-      fail(res, error, requestId, started);
+      fail(req, res, error, requestId, started);
     }
     return true;
   };

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { asUnavailable } from "../../domain/dependency-errors.js";
 import { AppError, type ErrorCode } from "../../domain/errors.js";
+import { errorMessage, negotiateLanguage } from "../../i18n/index.js";
 
 interface ValidationIssue {
   instancePath?: string;
@@ -64,7 +65,52 @@ export function errorBody(appError: AppError, requestId: string) {
   };
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, appError: AppError): FastifyReply {
+/** Routes a visitor's browser or app calls: their errors speak the visitor's language. */
+const VISITOR_PATHS = new Set(["/join", "/queue_status", "/cancel", "/queue_events"]);
+const VISITOR_PREFIXES = ["/public/", "/wait/"];
+
+export function isVisitorPath(url: string): boolean {
+  const query = url.indexOf("?");
+  let path = query < 0 ? url : url.slice(0, query);
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  return VISITOR_PATHS.has(path) || VISITOR_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+/**
+ * The error with its `message` in the visitor's language (`lang`, else `Accept-Language`); the code, status
+ * and field stay. English keeps the API's own, more precise, messages. Only ever called for an error, so
+ * the visitor path pays nothing when it succeeds.
+ */
+export function localizeError(
+  appError: AppError,
+  acceptLanguage: string | undefined,
+  lang?: string,
+): AppError {
+  if (acceptLanguage === undefined && lang === undefined) return appError;
+  const language = negotiateLanguage(lang, acceptLanguage);
+  if (language === "en") return appError;
+  const message = errorMessage(language, appError.code);
+  return message === undefined ? appError : new AppError(appError.code, message, appError.extra);
+}
+
+function languageOf(request: FastifyRequest): { accept: string | undefined; lang: string | undefined } {
+  const header = request.headers["accept-language"];
+  const lang = (request.query as { lang?: unknown } | undefined)?.lang;
+  return {
+    accept: typeof header === "string" ? header : undefined,
+    lang: typeof lang === "string" && request.url.startsWith("/wait/") ? lang : undefined,
+  };
+}
+
+/** The error as a visitor route answers it: in the visitor's language. */
+export function visitorError(request: FastifyRequest, appError: AppError): AppError {
+  if (!isVisitorPath(request.url)) return appError;
+  const { accept, lang } = languageOf(request);
+  return localizeError(appError, accept, lang);
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const appError = visitorError(request, error);
   if (appError.extra.retryAfterSeconds !== undefined) {
     reply.header("retry-after", String(appError.extra.retryAfterSeconds));
   }
