@@ -55,6 +55,8 @@ async function stateOf(
 async function contextWith(options: Parameters<Browser["newContext"]>[0] = {}) {
   const context: BrowserContext = await browser.newContext(options);
   const violations: string[] = [];
+  // The enhancement script asks before leaving the line (window.confirm): the visitor says yes.
+  context.on("dialog", (dialog) => void dialog.accept());
   context.on("console", (message) => {
     if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
   });
