@@ -10,7 +10,7 @@ import {
   type ReleasedEntry,
 } from "../types.js";
 import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
-import { IndexScripts, type PollReply } from "./scripts.js";
+import { IndexScripts, type PollReply, type RanksReply } from "./scripts.js";
 
 export interface RedisQueueIndexOptions extends QueueIndexOptions {
   /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
@@ -32,7 +32,7 @@ function checkAdd(seqs: readonly number[], now: number): void {
   if (seqs.length > 0) checkBeat(seconds(now));
 }
 
-function toMeta(reply: Extract<PollReply, { state: "waiting" }>): QueueMeta | undefined {
+function toMeta(reply: Pick<RanksReply, "configured" | "measured" | "abandon">): QueueMeta | undefined {
   if (reply.configured === undefined || reply.abandon === undefined) return undefined;
   return {
     configuredPerMinute: Number(reply.configured),
@@ -61,6 +61,30 @@ function toTicket(reply: PollReply): IndexedTicket {
     default:
       return { state: reply.state, size: reply.size };
   }
+}
+
+/** A bulk poll's answers as the embedded index gives them (each as `poll` would). */
+function toTickets(reply: RanksReply): IndexedTicket[] {
+  const meta = toMeta(reply);
+  const { size } = reply;
+  return reply.answers.map((answer): IndexedTicket => {
+    switch (answer.state) {
+      case "waiting":
+        return { state: "waiting", rank: answer.rank, size, meta };
+      case "released":
+        return {
+          state: "released",
+          accessToken: answer.accessToken,
+          releasedAt: Number(answer.releasedAt),
+          firstSeen: answer.firstSeen,
+          size,
+        };
+      case "unknown":
+        return reply.rebuilding ? { state: "unknown", size, rebuilding: true } : { state: "unknown", size };
+      default:
+        return { state: answer.state, size };
+    }
+  });
 }
 
 /**
@@ -106,6 +130,14 @@ export class RedisQueueIndex implements QueueIndex {
 
   async poll(queueId: string, seq: number, now: number): Promise<IndexedTicket> {
     return toTicket(await this.scripts.poll(this.keys(queueId), String(seq), String(now), seconds(now)));
+  }
+
+  /** One script call for all the seqs, however many (a hub asks for its connected visitors of a queue). */
+  async ranks(queueId: string, seqs: readonly number[], now: number): Promise<IndexedTicket[]> {
+    if (seqs.length === 0) return [];
+    const beat = seconds(now);
+    checkBeat(beat);
+    return toTickets(await this.scripts.ranks(this.keys(queueId), String(now), beat, seqs.map(String)));
   }
 
   async end(
