@@ -13,6 +13,7 @@ import {
   waitingStatus,
 } from "../domain/visitor-status.js";
 import type { VisitorTicketRef, VisitorTokens } from "../domain/visitor-token.js";
+import type { QueueActivity } from "../index/activity.js";
 import type { IndexedTicket, QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, Store, Ticket } from "../store/types.js";
@@ -59,6 +60,8 @@ export interface VisitorDeps {
   clock: Clock;
   metrics: Metrics;
   logger?: Logger;
+  /** Told of this process's joins and cancels (live updates listen). */
+  activity?: QueueActivity;
 }
 
 /**
@@ -126,6 +129,7 @@ export class VisitorService {
     }
     if (outcome.kind === "joined") {
       this.deps.metrics.joined.inc(this.deps.metrics.labels(queue.id, queue.mode));
+      this.deps.activity?.notify(queueId);
     }
     const ref = { queueId, seq: outcome.ticket.seq };
     let status: VisitorStatus;
@@ -174,6 +178,14 @@ export class VisitorService {
     return statusFromIndex(indexed) ?? this.answer(ref, indexed);
   }
 
+  /**
+   * The status for an answer the index already gave (a bulk `ranks` call of the live-updates hub): what a
+   * poll that got this answer returns, without asking the index again.
+   */
+  statusOf(ref: VisitorTicketRef, indexed: IndexedTicket): VisitorStatus | Promise<VisitorStatus> {
+    return statusFromIndex(indexed) ?? this.answer(ref, indexed);
+  }
+
   private async answer(ref: VisitorTicketRef, indexed: IndexedTicket): Promise<VisitorStatus> {
     if (indexed.state === "unknown" && indexed.rebuilding === true) {
       await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
@@ -199,6 +211,7 @@ export class VisitorService {
           "cancelled, but the hot index missed it",
         );
       });
+      this.deps.activity?.notify(ref.queueId);
     }
     const size = await this.deps.index.waitingCount(ref.queueId).catch(() => 0);
     return this.fromRecord(result.ticket, queue, size);
