@@ -87,6 +87,9 @@ const DEFAULTS = {
   maxBacklogBytes: 256 * 1024,
 };
 
+/** Events the flush writes between two turns of the event loop. */
+const SLICE = 1_000;
+
 const isTerminal = (status: VisitorStatus): boolean => status.status !== "waiting";
 
 function sameStatus(a: VisitorStatus, b: VisitorStatus): boolean {
@@ -118,6 +121,8 @@ export class QueueEventsHub {
   private readonly realNow: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Refreshes whose ends (releases) are still being sent: places wait until they are out. */
+  private holding = 0;
   private readonly unsubscribe: () => void;
   /** Event ids: from the time the hub started, so they keep increasing across reconnects and restarts. */
   private nextId: number;
@@ -235,6 +240,12 @@ export class QueueEventsHub {
     this.count = 0;
   }
 
+  /**
+   * One index call for all of the queue's connected visitors, then their statuses. Ends (a release above
+   * all) are sent as soon as their status is known; changed places only become pending, and the flush sends
+   * them a slice at a time (yielding to the event loop between slices), so a refresh stays short however
+   * many are connected: the next one, with the next release, is never held up behind thousands of writes.
+   */
   private async refresh(group: QueueGroup): Promise<void> {
     group.refreshing = true;
     group.lastRefreshAt = this.realNow();
@@ -242,19 +253,29 @@ export class QueueEventsHub {
       const seqs = [...group.bySeq.keys()];
       if (seqs.length === 0) return;
       const answers = await this.deps.index.ranks(group.queueId, seqs, this.deps.clock.now());
-      const waits: Promise<void>[] = [];
-      for (let i = 0; i < seqs.length; i++) {
-        const seq = seqs[i] ?? 0;
-        const answer = answers[i];
-        const subs = group.bySeq.get(seq);
-        if (answer === undefined || subs === undefined || subs.length === 0) continue;
-        const first = subs[0];
-        if (first === undefined) continue;
-        const status = this.statusOf(first.ref, answer);
-        if (status instanceof Promise) waits.push(status.then((s) => this.deliverAll(group, seq, s)));
-        else this.deliverAll(group, seq, status);
+      const ends: Promise<void>[] = [];
+      // First sightings of releases, recorded once the releases are out.
+      const admissions: (() => Promise<unknown>)[] = [];
+      this.holding++;
+      try {
+        for (let i = 0; i < seqs.length; i++) {
+          const answer = answers[i];
+          const seq = seqs[i] ?? 0;
+          const first = group.bySeq.get(seq)?.[0];
+          if (answer === undefined || first === undefined) continue;
+          const status = this.statusOf(first.ref, answer, admissions);
+          if (status instanceof Promise) ends.push(status.then((s) => this.deliverAll(group, seq, s)));
+          else this.deliverAll(group, seq, status);
+        }
+        if (ends.length > 0) await Promise.all(ends);
+      } finally {
+        this.release();
       }
-      if (waits.length > 0) await Promise.all(waits);
+      for (const admit of admissions) {
+        await admit().catch((error: unknown) => {
+          this.deps.logger?.warn({ err: error, queueId: group.queueId }, "could not record an admission");
+        });
+      }
     } catch (error) {
       this.deps.logger?.warn(
         { err: error, queueId: group.queueId },
@@ -276,9 +297,10 @@ export class QueueEventsHub {
   private statusOf(
     ref: VisitorTicketRef,
     answer: IndexedTicket,
+    admissions: (() => Promise<unknown>)[],
   ): VisitorStatus | undefined | Promise<VisitorStatus | undefined> {
     try {
-      const status = this.deps.visitors.statusOf(ref, answer);
+      const status = this.deps.visitors.statusOf(ref, answer, admissions);
       if (!(status instanceof Promise)) return status;
       return status.catch(() => undefined);
     } catch {
@@ -308,10 +330,7 @@ export class QueueEventsHub {
       }
       return;
     }
-    if (this.realNow() - sub.lastSentAt >= this.options.coalesceMs) {
-      this.send(sub, status);
-      return;
-    }
+    // Sent by the flush: at once if the visitor's window has passed, else when it does.
     sub.pending = status;
     this.pending.add(sub);
     this.scheduleFlush();
@@ -334,23 +353,36 @@ export class QueueEventsHub {
     }
   }
 
-  /** Sends held-back statuses whose coalescing window has passed; runs again for the rest. */
+  /**
+   * Sends pending statuses whose coalescing window has passed, at most a slice per turn of the event loop,
+   * then runs again for the rest.
+   */
+  /** One refresh's ends are out: pending places may go. */
+  private release(): void {
+    this.holding--;
+    this.scheduleFlush();
+  }
+
   private scheduleFlush(): void {
-    if (this.flushTimer !== undefined || this.pending.size === 0) return;
+    if (this.flushTimer !== undefined || this.pending.size === 0 || this.holding > 0) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const sub of this.pending) earliest = Math.min(earliest, sub.lastSentAt + this.options.coalesceMs);
     this.flushTimer = setTimeout(
       () => {
         this.flushTimer = undefined;
+        if (this.holding > 0) return; // rescheduled when the ends are out
         const now = this.realNow();
-        for (const sub of [...this.pending]) {
+        let sent = 0;
+        for (const sub of this.pending) {
           if (sub.pending !== undefined && now - sub.lastSentAt >= this.options.coalesceMs) {
-            this.send(sub, sub.pending);
+            this.send(sub, sub.pending); // deletes it from the set: iteration goes on with the next
+            // A slice at a time, like refreshes: then the event loop takes a turn, and this carries on.
+            if (++sent >= SLICE) break;
           }
         }
         this.scheduleFlush();
       },
-      Math.max(10, earliest - this.realNow()),
+      Math.max(0, earliest - this.realNow()),
     );
   }
 

@@ -180,13 +180,23 @@ export class VisitorService {
 
   /**
    * The status for an answer the index already gave (a bulk `ranks` call of the live-updates hub): what a
-   * poll that got this answer returns, without asking the index again.
+   * poll that got this answer returns, without asking the index again. A first sighting of a release is
+   * recorded by a task put in `admissions` instead of before answering: the hub sends a batch's releases
+   * first, then runs them.
    */
-  statusOf(ref: VisitorTicketRef, indexed: IndexedTicket): VisitorStatus | Promise<VisitorStatus> {
-    return statusFromIndex(indexed) ?? this.answer(ref, indexed);
+  statusOf(
+    ref: VisitorTicketRef,
+    indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
+  ): VisitorStatus | Promise<VisitorStatus> {
+    return statusFromIndex(indexed) ?? this.answer(ref, indexed, admissions);
   }
 
-  private async answer(ref: VisitorTicketRef, indexed: IndexedTicket): Promise<VisitorStatus> {
+  private async answer(
+    ref: VisitorTicketRef,
+    indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
+  ): Promise<VisitorStatus> {
     if (indexed.state === "unknown" && indexed.rebuilding === true) {
       await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
       throw errors.unavailable(
@@ -194,7 +204,7 @@ export class VisitorService {
         INDEX_RETRY_SECONDS,
       );
     }
-    return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
+    return this.describe(ref, await this.liveQueue(ref.queueId), indexed, admissions);
   }
 
   async cancel(ref: VisitorTicketRef): Promise<VisitorStatus> {
@@ -251,16 +261,18 @@ export class VisitorService {
     ref: VisitorTicketRef,
     queue: ActiveQueue,
     indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
   ): Promise<VisitorStatus> {
     switch (indexed.state) {
       case "waiting":
         return waitingStatus(indexed.rank, indexed.size, indexed.meta, queue);
       case "released": {
+        const admit = () =>
+          this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()));
+        if (indexed.firstSeen && admissions !== undefined) admissions.push(admit);
         const [returnTo] = await Promise.all([
           this.deps.directory.returnTo(ref.queueId, ref.seq),
-          indexed.firstSeen
-            ? this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()))
-            : undefined,
+          indexed.firstSeen && admissions === undefined ? admit() : undefined,
         ]);
         return releasedStatus(
           indexed.accessToken,

@@ -236,6 +236,11 @@ describe("GET /queue_events", () => {
     );
     await sse.closed;
     expect(sse.isClosed()).toBe(true);
+    // Sent to the visitor counts as seen, as a poll would: the admission is recorded.
+    const { seq } = h.room.visitors.verifyToken(visitor.token);
+    await expect
+      .poll(async () => (await h.store.tickets.findBySeq(site.queueId, seq))?.admitted_at ?? null)
+      .not.toBeNull();
   });
 
   it("ends at once, after one event, for a visitor no longer waiting", async () => {

@@ -64,7 +64,11 @@ class SseSink implements EventSink {
     if (this.ended) return;
     if (retryMs !== undefined) this.write(`retry: ${retryMs}\n\n`);
     this.ended = true;
-    if (!this.res.destroyed) this.res.end();
+    if (this.res.destroyed) return;
+    // The response is over, and so is the connection: EventSource never reuses it, and a visitor who was
+    // released or shut out should not hold a server socket until the keep-alive timeout.
+    const socket = this.res.socket; // detached from the response once it has finished
+    this.res.end(() => socket?.end());
   }
 }
 
