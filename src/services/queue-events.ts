@@ -35,7 +35,11 @@ export interface QueueEventsOptions {
   minGapMs?: number;
   /** The reconnect hint sent when the process shuts down (1 s). */
   shutdownRetryMs?: number;
-  /** A client that leaves this many bytes unread is dropped (256 KiB). */
+  /**
+   * A client that leaves this many bytes unread in this process (past what the kernel's socket buffer took)
+   * is dropped (16 KiB, some 60 events): it reconnects and gets the current status then. Bounds what a
+   * stalled client can make the server hold.
+   */
   maxBacklogBytes?: number;
   /** Real time in ms for coalescing and pacing (tests may step it); not the waiting room's clock. */
   realNow?: () => number;
@@ -63,6 +67,8 @@ interface Subscriber extends Subscription {
   lastId: number;
   last: VisitorStatus;
   lastSentAt: number;
+  /** When it subscribed (real time): a refresh that asked the index before then knows less than it does. */
+  since: number;
   /** A changed waiting status held back by coalescing, sent when its time comes (or replaced). */
   pending: VisitorStatus | undefined;
   closed: boolean;
@@ -84,7 +90,7 @@ const DEFAULTS = {
   refreshMs: 2_000,
   minGapMs: 250,
   shutdownRetryMs: 1_000,
-  maxBacklogBytes: 256 * 1024,
+  maxBacklogBytes: 16 * 1024,
 };
 
 /** Events the flush writes between two turns of the event loop. */
@@ -170,6 +176,7 @@ export class QueueEventsHub {
       lastId: lastEventId ?? 0,
       last: status,
       lastSentAt: this.realNow(),
+      since: this.realNow(),
       pending: undefined,
       closed: false,
       close: () => this.remove(sub),
@@ -248,7 +255,8 @@ export class QueueEventsHub {
    */
   private async refresh(group: QueueGroup): Promise<void> {
     group.refreshing = true;
-    group.lastRefreshAt = this.realNow();
+    const asked = this.realNow();
+    group.lastRefreshAt = asked;
     try {
       const seqs = [...group.bySeq.keys()];
       if (seqs.length === 0) return;
@@ -264,8 +272,8 @@ export class QueueEventsHub {
           const first = group.bySeq.get(seq)?.[0];
           if (answer === undefined || first === undefined) continue;
           const status = this.statusOf(first.ref, answer, admissions);
-          if (status instanceof Promise) ends.push(status.then((s) => this.deliverAll(group, seq, s)));
-          else this.deliverAll(group, seq, status);
+          if (status instanceof Promise) ends.push(status.then((s) => this.deliverAll(group, seq, s, asked)));
+          else this.deliverAll(group, seq, status, asked);
         }
         if (ends.length > 0) await Promise.all(ends);
       } finally {
@@ -308,14 +316,15 @@ export class QueueEventsHub {
     }
   }
 
-  private deliverAll(group: QueueGroup, seq: number, status: VisitorStatus | undefined): void {
+  /** `asked`: when the index was asked (an end is final whenever learnt; a place may be older than a sub). */
+  private deliverAll(group: QueueGroup, seq: number, status: VisitorStatus | undefined, asked: number): void {
     if (status === undefined) return;
     const subs = group.bySeq.get(seq);
     if (subs === undefined) return;
-    for (const sub of [...subs]) this.deliver(sub, status);
+    for (const sub of [...subs]) this.deliver(sub, status, asked);
   }
 
-  private deliver(sub: Subscriber, status: VisitorStatus): void {
+  private deliver(sub: Subscriber, status: VisitorStatus, asked: number): void {
     if (sub.closed) return;
     if (isTerminal(status)) {
       this.send(sub, status);
@@ -330,6 +339,7 @@ export class QueueEventsHub {
       }
       return;
     }
+    if (sub.since > asked) return; // its first event came from a later answer than this one
     // Sent by the flush: at once if the visitor's window has passed, else when it does.
     sub.pending = status;
     this.pending.add(sub);
