@@ -23,6 +23,9 @@ export interface RedisQueueIndexOptions extends QueueIndexOptions {
  */
 const ABANDONED_SCAN = 10_000;
 
+/** Seqs per script call of `ranks`: about 2 ms of Redis time each. */
+const RANKS_PAGE = 2_000;
+
 /** A prune cutoff as a score bound; NaN prunes nothing, as in the embedded index. */
 const cutoffBound = (ms: number): string => (Number.isNaN(ms) ? "-inf" : String(ms));
 
@@ -132,12 +135,23 @@ export class RedisQueueIndex implements QueueIndex {
     return toTicket(await this.scripts.poll(this.keys(queueId), String(seq), String(now), seconds(now)));
   }
 
-  /** One script call for all the seqs, however many (a hub asks for its connected visitors of a queue). */
+  /**
+   * One round trip however many seqs (a hub asks for all of its connected visitors of a queue): pages of
+   * RANKS_PAGE seqs, one script each, all sent at once without waiting for replies, so Redis, which runs
+   * a script to its end before anything else, is never held for more than a page (a few ms) and other
+   * clients' polls slip in between pages.
+   */
   async ranks(queueId: string, seqs: readonly number[], now: number): Promise<IndexedTicket[]> {
     if (seqs.length === 0) return [];
     const beat = seconds(now);
     checkBeat(beat);
-    return toTickets(await this.scripts.ranks(this.keys(queueId), String(now), beat, seqs.map(String)));
+    const keys = this.keys(queueId);
+    const pages: Promise<RanksReply>[] = [];
+    for (let from = 0; from < seqs.length; from += RANKS_PAGE) {
+      const page = seqs.slice(from, from + RANKS_PAGE).map(String);
+      pages.push(this.scripts.ranks(keys, String(now), beat, page));
+    }
+    return (await Promise.all(pages)).flatMap(toTickets);
   }
 
   async end(

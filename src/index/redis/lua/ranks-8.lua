@@ -1,6 +1,7 @@
 --[[
-  Many visitors' status polls in one round trip (the live-updates hub asks for all of its connected
-  visitors of one queue at once): for each ticket, what poll-8.lua answers, with the same effects (a
+  Many visitors' status polls in one script (the live-updates hub asks for all of its connected visitors
+  of one queue at once; the adapter sends them in pages of this script, all in one round trip): for each
+  ticket, what poll-8.lua answers, with the same effects (a
   waiting ticket's heartbeat is recorded; the first sighting of a released ticket is recorded). The queue's
   size, loaded marker and meta are read once.
 
