@@ -21,6 +21,7 @@ import { type MemoryFigures, measureMemory } from "./memory-probe.js";
 import { type Options, parseOptions, UsageError } from "./options.js";
 import { installCleanup, killEverythingNow, log, startWatchdog } from "./processes.js";
 import { type Round, report } from "./report.js";
+import { runSseBench, SSE_DEFAULT_CONNECTIONS } from "./sse.js";
 import { type Server, startPlain, startTarget, type Target } from "./targets.js";
 
 /** Bound on one autocannon run: its length plus slack for connecting and draining. */
@@ -87,8 +88,32 @@ function tooManyErrors(rounds: readonly Round[]): string[] {
   return failures;
 }
 
+/**
+ * `--sse [N]` (and `--sse-batches B`): the live-updates bench instead (bench/sse.ts). Returns undefined when
+ * the arguments do not ask for it.
+ */
+function sseOptions(argv: readonly string[]): { connections: number; batches: number } | undefined {
+  const at = argv.indexOf("--sse");
+  if (at < 0) return undefined;
+  const value = argv[at + 1];
+  const connections = value === undefined || value.startsWith("--") ? SSE_DEFAULT_CONNECTIONS : Number(value);
+  const batchesAt = argv.indexOf("--sse-batches");
+  const batches = batchesAt < 0 ? 20 : Number(argv[batchesAt + 1]);
+  if (!Number.isInteger(connections) || connections < 1) {
+    throw new UsageError("--sse takes a positive integer (streams to open; default 20000)");
+  }
+  if (!Number.isInteger(batches) || batches < 1)
+    throw new UsageError("--sse-batches takes a positive integer");
+  return { connections, batches };
+}
+
 async function main(): Promise<number> {
   installCleanup();
+  const sse = sseOptions(process.argv.slice(2));
+  if (sse !== undefined) {
+    startWatchdog(600_000);
+    return runSseBench(sse);
+  }
   const options = parseOptions(process.argv.slice(2));
   // Whatever happens, the bench ends: the fixed-length phases plus a generous bound for the rest
   // (startup, pre-join, which stops itself after 300 s, and the memory probe, killed after 120 s).

@@ -37,7 +37,8 @@ const HELP =
   "                        [--mode embedded] [--cpu-prof <dir>]\n" +
   "  Each round measures plain node:http, then POST /join, then GET /queue_status for --duration seconds;\n" +
   "  the reported ratios are medians of the per-round ratios.\n" +
-  "  --cpu-prof <dir>  profile the server under test; written when it stops\n";
+  "  --cpu-prof <dir>  profile the server under test; written when it stops\n" +
+  "  --sse [N]         instead: N live-update (SSE) visitors, default 20000 (--sse-batches B, default 20)\n";
 
 export class UsageError extends Error {}
 

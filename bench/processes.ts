@@ -83,8 +83,11 @@ export function startChild(
   args: string[],
   env: Record<string, string>,
   command: string = process.execPath,
+  options: { ipc?: boolean } = {},
 ): Child {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const stdio: ("ignore" | "pipe" | "ipc")[] = ["ignore", "pipe", "pipe"];
+  if (options.ipc === true) stdio.push("ipc"); // a node child (through `sh -c exec` too) talks over it
+  const child = spawn(command, args, { cwd: ROOT, env, stdio });
   children.add(child);
   const lines: string[] = [];
   const keep = (chunk: Buffer): void => {

@@ -19,6 +19,7 @@ import { requestIdOf } from "./http/request-id.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
+import { eventRoutes } from "./http/routes/events.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoute } from "./http/routes/metrics.js";
 import { publicRoutes } from "./http/routes/public.js";
@@ -33,6 +34,7 @@ import type { ReadinessCheck } from "./observability/readiness.js";
 import type { AdmissionKeys } from "./services/admission-keys.js";
 import type { AdminDeps } from "./services/applications.js";
 import type { AuthService } from "./services/auth.js";
+import type { QueueEventsHub } from "./services/queue-events.js";
 import type { VisitorService } from "./services/visitors.js";
 
 /** What the HTTP application needs: the services its routes call (start/compose-api.ts builds them). */
@@ -41,6 +43,8 @@ export interface AppDeps {
   admin: AdminDeps;
   auth: AuthService;
   visitors: VisitorService;
+  /** Live updates (GET /queue_events); without it the route is not served. */
+  queueEvents?: QueueEventsHub;
   /** The JWKS and signing-key rotation. */
   admission: AdmissionKeys;
   metrics: Metrics;
@@ -100,8 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metricsEndpoint?.serve !== false) {
     await app.register(metricsRoute(deps.metrics, { token: deps.metricsEndpoint?.token }));
   }
-  registerVisitorCors(app, ["/join", "/queue_status", "/cancel"]);
+  registerVisitorCors(app, ["/join", "/queue_status", "/cancel", "/queue_events"]);
   await app.register(visitorRoutes(deps.visitors, guard));
+  if (deps.queueEvents !== undefined) await app.register(eventRoutes(deps.visitors, deps.queueEvents, guard));
   await app.register(admissionRoutes(deps.visitors, deps.admission, guard));
   await app.register(publicRoutes(deps.visitors, guard));
   const scripts = deps.clientBundle ?? (await clientBundle());

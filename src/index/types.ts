@@ -53,6 +53,13 @@ export interface QueueIndex {
   /** The same, answered synchronously, by adapters that hold the index in this process. */
   pollNow?(queueId: string, seq: number, now: number): IndexedTicket;
   /**
+   * Many tickets of one queue polled in one call (one round trip): for each seq, in order, what `poll`
+   * answers, with the same effects (a waiting ticket's heartbeat, a released one's first sighting). The
+   * live-updates hub asks this for all of its connected visitors of a queue at once, so connected visitors
+   * count as alive and a queue's change costs one call however many are connected.
+   */
+  ranks(queueId: string, seqs: readonly number[], now: number): Promise<IndexedTicket[]>;
+  /**
    * Records tickets as ended (cancelled or expired), removing them from the waiting or released sets. A
    * ticket already held as ended takes the new state but keeps its time; past the queue's cap of ended
    * entries the oldest are forgotten.

@@ -13,6 +13,7 @@ import {
   waitingStatus,
 } from "../domain/visitor-status.js";
 import type { VisitorTicketRef, VisitorTokens } from "../domain/visitor-token.js";
+import type { QueueActivity } from "../index/activity.js";
 import type { IndexedTicket, QueueIndex } from "../index/types.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ActiveQueue, Store, Ticket } from "../store/types.js";
@@ -59,6 +60,8 @@ export interface VisitorDeps {
   clock: Clock;
   metrics: Metrics;
   logger?: Logger;
+  /** Told of this process's joins and cancels (live updates listen). */
+  activity?: QueueActivity;
 }
 
 /**
@@ -126,6 +129,7 @@ export class VisitorService {
     }
     if (outcome.kind === "joined") {
       this.deps.metrics.joined.inc(this.deps.metrics.labels(queue.id, queue.mode));
+      this.deps.activity?.notify(queueId);
     }
     const ref = { queueId, seq: outcome.ticket.seq };
     let status: VisitorStatus;
@@ -174,7 +178,25 @@ export class VisitorService {
     return statusFromIndex(indexed) ?? this.answer(ref, indexed);
   }
 
-  private async answer(ref: VisitorTicketRef, indexed: IndexedTicket): Promise<VisitorStatus> {
+  /**
+   * The status for an answer the index already gave (a bulk `ranks` call of the live-updates hub): what a
+   * poll that got this answer returns, without asking the index again. A first sighting of a release is
+   * recorded by a task put in `admissions` instead of before answering: the hub sends a batch's releases
+   * first, then runs them.
+   */
+  statusOf(
+    ref: VisitorTicketRef,
+    indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
+  ): VisitorStatus | Promise<VisitorStatus> {
+    return statusFromIndex(indexed) ?? this.answer(ref, indexed, admissions);
+  }
+
+  private async answer(
+    ref: VisitorTicketRef,
+    indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
+  ): Promise<VisitorStatus> {
     if (indexed.state === "unknown" && indexed.rebuilding === true) {
       await this.liveQueue(ref.queueId); // a deleted queue is never rebuilt: 404, not "retry"
       throw errors.unavailable(
@@ -182,7 +204,7 @@ export class VisitorService {
         INDEX_RETRY_SECONDS,
       );
     }
-    return this.describe(ref, await this.liveQueue(ref.queueId), indexed);
+    return this.describe(ref, await this.liveQueue(ref.queueId), indexed, admissions);
   }
 
   async cancel(ref: VisitorTicketRef): Promise<VisitorStatus> {
@@ -199,6 +221,7 @@ export class VisitorService {
           "cancelled, but the hot index missed it",
         );
       });
+      this.deps.activity?.notify(ref.queueId);
     }
     const size = await this.deps.index.waitingCount(ref.queueId).catch(() => 0);
     return this.fromRecord(result.ticket, queue, size);
@@ -238,16 +261,18 @@ export class VisitorService {
     ref: VisitorTicketRef,
     queue: ActiveQueue,
     indexed: IndexedTicket,
+    admissions?: (() => Promise<unknown>)[],
   ): Promise<VisitorStatus> {
     switch (indexed.state) {
       case "waiting":
         return waitingStatus(indexed.rank, indexed.size, indexed.meta, queue);
       case "released": {
+        const admit = () =>
+          this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()));
+        if (indexed.firstSeen && admissions !== undefined) admissions.push(admit);
         const [returnTo] = await Promise.all([
           this.deps.directory.returnTo(ref.queueId, ref.seq),
-          indexed.firstSeen
-            ? this.deps.store.tickets.markAdmitted(ref.queueId, ref.seq, iso(this.deps.clock.now()))
-            : undefined,
+          indexed.firstSeen && admissions === undefined ? admit() : undefined,
         ]);
         return releasedStatus(
           indexed.accessToken,

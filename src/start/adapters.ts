@@ -4,6 +4,7 @@ import type { Clock } from "../domain/clock.js";
 import { type ChangeEvents, LocalChangeEvents } from "../domain/events.js";
 import type { LoginAttemptStore } from "../domain/login-throttle.js";
 import type { SharedCounts } from "../domain/rate-limiter.js";
+import type { QueueActivity } from "../index/activity.js";
 import { MemoryQueueIndex } from "../index/memory/memory-index.js";
 import type { TryLock } from "../index/redis/locks.js";
 import { sharedLoginAttempts } from "../index/redis/login-attempts.js";
@@ -31,6 +32,11 @@ export interface Shared {
   index: QueueIndex;
   /** Where admin changes are published, and where this process hears them (itself included). */
   events: { publish: ChangeEvents; local: LocalChangeEvents };
+  /**
+   * Queue activity shared between processes (Redis pub/sub); undefined when API and worker share this
+   * process, which then uses one in-process emitter (ProcessParts.activity).
+   */
+  activity?: QueueActivity;
   /** Locks between workers (index upkeep); undefined when this process is the only one. */
   tryLock: TryLock | undefined;
   /** Login failure counters shared by API processes; undefined: each process counts its own. */
@@ -65,6 +71,7 @@ export async function openShared(
   return {
     index: redis.index,
     events: { publish: redis.events, local: redis.events.local },
+    activity: redis.activity,
     tryLock: redis.tryLock,
     loginAttempts: sharedLoginAttempts(redis.redis, deps.clock, deps.logger),
     rateCounts: new RedisSharedCounts(redis.redis),

@@ -8,6 +8,7 @@ import type { ReadinessCheck } from "../observability/readiness.js";
 import { AuthService } from "../services/auth.js";
 import { VisitorDirectory } from "../services/directory.js";
 import { JoinBatcher } from "../services/join-batcher.js";
+import { QueueEventsHub, type QueueEventsOptions } from "../services/queue-events.js";
 import { VisitorService } from "../services/visitors.js";
 import type { ProcessBasics, ProcessParts } from "./process.js";
 
@@ -32,6 +33,8 @@ export interface ApiDeps extends ProcessBasics {
   /** Tests: a login throttle of their own, or rate counts shared elsewhere. */
   throttle?: LoginThrottle;
   rateCounts?: SharedCounts;
+  /** Tests: live-update timings of their own (keepalive, coalescing, refresh). */
+  liveUpdates?: QueueEventsOptions;
 }
 
 export interface ApiProcess {
@@ -61,6 +64,16 @@ export function composeApi(deps: ApiDeps): ApiProcess {
     clock,
     metrics: parts.metrics,
     logger,
+    activity: parts.activity,
+  });
+  // Live updates: this process's connected visitors, refreshed on queue activity (worker releases, joins).
+  const queueEvents = new QueueEventsHub({
+    index: shared.index,
+    visitors,
+    clock,
+    activity: parts.activity,
+    logger,
+    ...(deps.liveUpdates === undefined ? {} : { options: deps.liveUpdates }),
   });
   // Login counters go where API processes share them: Redis in production (each process's own while it is
   // away), this process in embedded mode.
@@ -95,6 +108,7 @@ export function composeApi(deps: ApiDeps): ApiProcess {
       },
       auth,
       visitors,
+      queueEvents,
       admission: parts.admission,
       metrics: parts.metrics,
       rateLimits,
@@ -109,6 +123,7 @@ export function composeApi(deps: ApiDeps): ApiProcess {
       metricsEndpoint: settings.metricsEndpoint,
     },
     close() {
+      queueEvents.close();
       stopRateSync?.();
       unsubscribe();
     },

@@ -52,7 +52,7 @@ export interface WorkerProcess {
 export function composeWorker(deps: WorkerDeps): WorkerProcess {
   const { store, clock, logger, shared, parts, settings } = deps;
   const { index } = shared;
-  const { metrics, queues, admission } = parts;
+  const { metrics, queues, admission, activity } = parts;
   const releaser = new Releaser({
     releases: store.releases,
     index,
@@ -61,8 +61,9 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     clock,
     metrics,
     logger,
+    activity,
   });
-  const expiry = new Expiry({ store, index, queues, clock, metrics });
+  const expiry = new Expiry({ store, index, queues, clock, metrics, activity });
   const sender =
     deps.sender ??
     createCallbackSender({

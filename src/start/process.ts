@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../domain/clock.js";
 import type { DerivedKeys } from "../domain/secrets.js";
+import { LocalQueueActivity, type QueueActivity } from "../index/activity.js";
 import { Metrics } from "../observability/metrics.js";
 import { ActiveQueues } from "../services/active-queues.js";
 import { AdmissionKeys } from "../services/admission-keys.js";
@@ -38,6 +39,11 @@ export interface ProcessParts {
   metrics: Metrics;
   admission: AdmissionKeys;
   queues: ActiveQueues;
+  /**
+   * Queue activity: the worker notifies (one notice per queue per release batch), the API's live-updates
+   * hub listens. Shared through Redis in production, in this process when API and worker share it.
+   */
+  activity: QueueActivity;
   close(): void;
 }
 
@@ -72,6 +78,7 @@ export async function openProcessParts(deps: ProcessDeps): Promise<ProcessParts>
     metrics,
     admission,
     queues,
+    activity: deps.shared.activity ?? new LocalQueueActivity(),
     close() {
       clearInterval(keysTimer);
       unsubscribe();

@@ -21,6 +21,7 @@ import type { QueueIndex } from "../../src/index/types.js";
 import type { Metrics } from "../../src/observability/metrics.js";
 import type { ActiveQueues } from "../../src/services/active-queues.js";
 import type { AdmissionKeys } from "../../src/services/admission-keys.js";
+import type { QueueEventsOptions } from "../../src/services/queue-events.js";
 import { ensureUser } from "../../src/services/users.js";
 import type { VisitorService } from "../../src/services/visitors.js";
 import type { Shared } from "../../src/start/adapters.js";
@@ -132,6 +133,8 @@ export interface HarnessOptions {
   /** Where shared rate counts go instead of the harness's Redis (e.g. a Redis that is down). */
   sharedRateCounts?: SharedCounts;
   trustProxy?: false | number | string;
+  /** Live-update timings (keepalive, coalescing, refresh) of the test's own. */
+  liveUpdates?: QueueEventsOptions;
 }
 
 export const SECRET = "test-secret-key-that-is-long-enough-0123456789";
@@ -204,6 +207,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
       ...(options.throttle === undefined ? {} : { throttle: options.throttle }),
       ...(options.sharedRateCounts === undefined ? {} : { rateCounts: options.sharedRateCounts }),
+      ...(options.liveUpdates === undefined ? {} : { liveUpdates: options.liveUpdates }),
     });
     const app = await buildApp({ ...api.app, logger: undefined });
     const testRoom: TestRoom = {

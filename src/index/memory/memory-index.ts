@@ -103,6 +103,12 @@ export class MemoryQueueIndex implements QueueIndex {
     return this.pollNow(queueId, seq, now);
   }
 
+  async ranks(queueId: string, seqs: readonly number[], now: number): Promise<IndexedTicket[]> {
+    const answers = new Array<IndexedTicket>(seqs.length);
+    for (let i = 0; i < seqs.length; i++) answers[i] = this.pollNow(queueId, seqs[i] ?? 0, now);
+    return answers;
+  }
+
   async end(
     queueId: string,
     seqs: readonly number[],

@@ -10,7 +10,7 @@ import {
   type ReleasedEntry,
 } from "../types.js";
 import { allQueueKeys, META_FIELDS, type QueueKeys, queueKeys } from "./keys.js";
-import { IndexScripts, type PollReply } from "./scripts.js";
+import { IndexScripts, type PollReply, type RanksReply } from "./scripts.js";
 
 export interface RedisQueueIndexOptions extends QueueIndexOptions {
   /** First segment of every key (default "aq"); tests and side-by-side deployments use their own. */
@@ -23,6 +23,9 @@ export interface RedisQueueIndexOptions extends QueueIndexOptions {
  */
 const ABANDONED_SCAN = 10_000;
 
+/** Seqs per script call of `ranks`: about 2 ms of Redis time each. */
+const RANKS_PAGE = 2_000;
+
 /** A prune cutoff as a score bound; NaN prunes nothing, as in the embedded index. */
 const cutoffBound = (ms: number): string => (Number.isNaN(ms) ? "-inf" : String(ms));
 
@@ -32,7 +35,7 @@ function checkAdd(seqs: readonly number[], now: number): void {
   if (seqs.length > 0) checkBeat(seconds(now));
 }
 
-function toMeta(reply: Extract<PollReply, { state: "waiting" }>): QueueMeta | undefined {
+function toMeta(reply: Pick<RanksReply, "configured" | "measured" | "abandon">): QueueMeta | undefined {
   if (reply.configured === undefined || reply.abandon === undefined) return undefined;
   return {
     configuredPerMinute: Number(reply.configured),
@@ -61,6 +64,30 @@ function toTicket(reply: PollReply): IndexedTicket {
     default:
       return { state: reply.state, size: reply.size };
   }
+}
+
+/** A bulk poll's answers as the embedded index gives them (each as `poll` would). */
+function toTickets(reply: RanksReply): IndexedTicket[] {
+  const meta = toMeta(reply);
+  const { size } = reply;
+  return reply.answers.map((answer): IndexedTicket => {
+    switch (answer.state) {
+      case "waiting":
+        return { state: "waiting", rank: answer.rank, size, meta };
+      case "released":
+        return {
+          state: "released",
+          accessToken: answer.accessToken,
+          releasedAt: Number(answer.releasedAt),
+          firstSeen: answer.firstSeen,
+          size,
+        };
+      case "unknown":
+        return reply.rebuilding ? { state: "unknown", size, rebuilding: true } : { state: "unknown", size };
+      default:
+        return { state: answer.state, size };
+    }
+  });
 }
 
 /**
@@ -106,6 +133,25 @@ export class RedisQueueIndex implements QueueIndex {
 
   async poll(queueId: string, seq: number, now: number): Promise<IndexedTicket> {
     return toTicket(await this.scripts.poll(this.keys(queueId), String(seq), String(now), seconds(now)));
+  }
+
+  /**
+   * One round trip however many seqs (a hub asks for all of its connected visitors of a queue): pages of
+   * RANKS_PAGE seqs, one script each, all sent at once without waiting for replies, so Redis, which runs
+   * a script to its end before anything else, is never held for more than a page (a few ms) and other
+   * clients' polls slip in between pages.
+   */
+  async ranks(queueId: string, seqs: readonly number[], now: number): Promise<IndexedTicket[]> {
+    if (seqs.length === 0) return [];
+    const beat = seconds(now);
+    checkBeat(beat);
+    const keys = this.keys(queueId);
+    const pages: Promise<RanksReply>[] = [];
+    for (let from = 0; from < seqs.length; from += RANKS_PAGE) {
+      const page = seqs.slice(from, from + RANKS_PAGE).map(String);
+      pages.push(this.scripts.ranks(keys, String(now), beat, page));
+    }
+    return (await Promise.all(pages)).flatMap(toTickets);
   }
 
   async end(

@@ -17,6 +17,7 @@ export const SCRIPT_FILES = [
   "mark-seen-2.lua",
   "poll-8.lua",
   "prune-5.lua",
+  "ranks-8.lua",
 ] as const;
 
 /** "mark-released-5.lua" -> "mark-released": the name wrappers call a script by. */

@@ -21,6 +21,22 @@ export type PollReply =
   | { state: "cancelled" | "expired"; size: number }
   | { state: "unknown"; size: number; rebuilding: boolean };
 
+/** One ticket's answer in a bulk poll (ranks-8.lua). */
+export type RankAnswer =
+  | { state: "waiting"; rank: number }
+  | { state: "released"; releasedAt: string; accessToken: string; firstSeen: boolean }
+  | { state: "cancelled" | "expired" | "unknown" };
+
+/** A bulk poll's reply: the queue's figures once, then one answer per seq asked, in order. */
+export interface RanksReply {
+  size: number;
+  rebuilding: boolean;
+  configured: string | undefined;
+  measured: string | undefined;
+  abandon: string | undefined;
+  answers: RankAnswer[];
+}
+
 /** One queue's released ticket as the mark-released script takes it (ms values as decimal strings). */
 export interface ReleasedArgs {
   seq: string;
@@ -82,6 +98,34 @@ function decodePoll(reply: unknown): PollReply {
   }
 }
 
+function decodeRankAnswer(item: unknown): RankAnswer {
+  if (typeof item === "number") return { state: "waiting", rank: integer("ranks", item) };
+  if (item === "cancelled" || item === "expired" || item === "unknown") return { state: item };
+  if (Array.isArray(item) && item[0] === "released") {
+    const parts: unknown[] = item;
+    return {
+      state: "released",
+      releasedAt: text("ranks", parts[1]),
+      accessToken: text("ranks", parts[2]),
+      firstSeen: integer("ranks", parts[3]) === 1,
+    };
+  }
+  throw unexpected("ranks", item);
+}
+
+function decodeRanks(reply: unknown, count: number): RanksReply {
+  if (!Array.isArray(reply) || reply.length !== 5 + count) throw unexpected("ranks", reply);
+  const items: unknown[] = reply;
+  return {
+    size: integer("ranks", items[0]),
+    rebuilding: integer("ranks", items[1]) === 1,
+    configured: optionalString("ranks", items[2]),
+    measured: optionalString("ranks", items[3]),
+    abandon: optionalString("ranks", items[4]),
+    answers: items.slice(5).map(decodeRankAnswer),
+  };
+}
+
 /** The scripts, defined on one connection; keys come from `queueKeys`, seqs as decimal strings. */
 export class IndexScripts {
   private readonly calls: Map<string, ScriptCall>;
@@ -115,6 +159,15 @@ export class IndexScripts {
       [seq, now, beatSeconds],
     );
     return decodePoll(reply);
+  }
+
+  async ranks(k: QueueKeys, now: string, beatSeconds: number, seqs: readonly string[]): Promise<RanksReply> {
+    const reply = await this.run(
+      "ranks",
+      [k.waiting, k.beats, k.released, k.unseen, k.cancelled, k.expired, k.meta, k.loaded],
+      [now, beatSeconds, ...seqs],
+    );
+    return decodeRanks(reply, seqs.length);
   }
 
   async end(

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ReadinessCheck } from "../../observability/readiness.js";
+import { RedisQueueActivity } from "./activity.js";
 import { RedisChangeEvents } from "./change-events.js";
 import { connectRedis } from "./client.js";
 import { redisLocks, type TryLock } from "./locks.js";
@@ -8,13 +9,15 @@ import { RedisQueueIndex } from "./redis-index.js";
 
 /**
  * What every production process shares through Redis: the hot index, admin-change events, and locks.
- * Two connections: one for commands, one subscribed to the change channel (a subscribed connection can
- * do nothing else).
+ * Two connections: one for commands, one subscribed to the change and activity channels (a subscribed
+ * connection can do nothing else).
  */
 export interface SharedIndex {
   redis: Redis;
   index: RedisQueueIndex;
   events: RedisChangeEvents;
+  /** Queue activity (release batches, expiries) between workers and API processes. */
+  activity: RedisQueueActivity;
   tryLock: TryLock;
   readiness: ReadinessCheck;
   close(): Promise<void>;
@@ -30,6 +33,7 @@ export async function openSharedIndex(redisUrl: string, logger: Logger, role: st
     redis,
     index: new RedisQueueIndex(redis),
     events,
+    activity: new RedisQueueActivity(redis, subscriber, logger),
     tryLock: redisLocks(redis),
     readiness: {
       name: "index",

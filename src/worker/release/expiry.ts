@@ -1,5 +1,6 @@
 import type { Clock } from "../../domain/clock.js";
 import { iso } from "../../domain/time.js";
+import type { QueueActivity } from "../../index/activity.js";
 import type { QueueIndex } from "../../index/types.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { ActiveQueues } from "../../services/active-queues.js";
@@ -12,6 +13,8 @@ export interface ExpiryDeps {
   queues: ActiveQueues;
   clock: Clock;
   metrics: Metrics;
+  /** Told once per queue per round that expired visitors (live updates listen). */
+  activity?: QueueActivity;
 }
 
 const EXPIRY_BATCH = 1_000;
@@ -40,8 +43,8 @@ export class Expiry {
   async expire(): Promise<void> {
     const now = this.deps.clock.now();
     for (const queue of this.deps.queues.all()) {
-      await this.abandoned(queue, now);
-      await this.unseen(queue, now);
+      const ended = (await this.abandoned(queue, now)) + (await this.unseen(queue, now));
+      if (ended > 0) this.deps.activity?.notify(queue.id);
       await this.admissionsOver(queue, now);
       const releasedRetention = Math.max(
         RELEASED_MIN_RETENTION_MS,
@@ -53,10 +56,10 @@ export class Expiry {
   }
 
   /** Waiting visitors whose heartbeat is older than the queue's abandonment window. */
-  private async abandoned(queue: ActiveQueue, now: number): Promise<void> {
+  private async abandoned(queue: ActiveQueue, now: number): Promise<number> {
     const { index, store, metrics } = this.deps;
     const stale = await index.abandoned(queue.id, now - queue.abandon_after_seconds * 1000, EXPIRY_BATCH);
-    if (stale.length === 0) return;
+    if (stale.length === 0) return 0;
     const expired = await store.tickets.expireAbandoned(queue.id, stale, iso(now));
     await index.end(queue.id, expired, "expired", now);
     metrics.expired.inc({ ...metrics.labels(queue.id, queue.mode), reason: "abandoned" }, expired.length);
@@ -70,19 +73,21 @@ export class Expiry {
       stale.filter((seq) => !done.has(seq)),
       now,
     );
+    return expired.length;
   }
 
   /** Released visitors not seen at the site within the queue's release lifetime. */
-  private async unseen(queue: ActiveQueue, now: number): Promise<void> {
+  private async unseen(queue: ActiveQueue, now: number): Promise<number> {
     const { index, store, metrics } = this.deps;
     const unseen = await index.unseen(queue.id, now - queue.release_ttl_seconds * 1000, EXPIRY_BATCH);
-    if (unseen.length === 0) return;
+    if (unseen.length === 0) return 0;
     const expired = await store.tickets.expireUnseen(queue.id, unseen, iso(now));
     await index.end(queue.id, expired, "expired", now);
     metrics.expired.inc({ ...metrics.labels(queue.id, queue.mode), reason: "not_seen" }, expired.length);
     // Seen by the site in the meantime (the record knows): stop asking about them.
     const kept = new Set(expired);
     for (const seq of unseen) if (!kept.has(seq)) await index.markSeen(queue.id, seq, now);
+    return expired.length;
   }
 
   /** An admission over is a ticket no longer active: its visitor may queue again. */

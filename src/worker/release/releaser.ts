@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../../domain/clock.js";
 import { planRelease, type RateState, unreleasedState } from "../../domain/release-plan.js";
 import { iso } from "../../domain/time.js";
+import type { QueueActivity } from "../../index/activity.js";
 import type { QueueIndex } from "../../index/types.js";
 import type { Metrics } from "../../observability/metrics.js";
 import type { ActiveQueues } from "../../services/active-queues.js";
@@ -17,6 +18,8 @@ export interface ReleaserDeps {
   clock: Clock;
   metrics: Metrics;
   logger: Logger;
+  /** Told once per queue per release batch, after the index has it (live updates listen). */
+  activity?: QueueActivity;
 }
 
 /** How soon to look again at an application another worker is releasing. */
@@ -163,6 +166,7 @@ export class Releaser {
           now,
         );
         metrics.released.inc(metrics.labels(queue.id, queue.mode), mine.length);
+        this.deps.activity?.notify(queue.id);
       }
       await this.deps.queues.publish(queue, result.states.get(queue.id)?.meter);
     }
