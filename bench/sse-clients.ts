@@ -56,6 +56,8 @@ function open1(port: number, token: string, seq: number): Promise<string | undef
     socket.on("connect", () => {
       socket.write(
         `GET /queue_events?token=${encodeURIComponent(token)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          // Each visitor from an address of its own, as behind a proxy (the server trusts loopback).
+          `X-Forwarded-For: 10.${(seq >> 16) & 255}.${(seq >> 8) & 255}.${seq & 255}\r\n` +
           "Accept: text/event-stream\r\n\r\n",
       );
     });

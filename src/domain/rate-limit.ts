@@ -53,7 +53,8 @@ export type RateRuleName =
   | "admission_checks"
   | "admin"
   | "key_failures"
-  | "page_joins";
+  | "page_joins"
+  | "streams";
 
 /** Every rule of one process, each with its own counters. */
 export class RateLimits {

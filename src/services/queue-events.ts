@@ -154,6 +154,11 @@ export class QueueEventsHub {
     return this.count;
   }
 
+  /** Streams this process holds for one place (tabs of one browser). */
+  streamsOf(ref: VisitorTicketRef): number {
+    return this.groups.get(ref.queueId)?.bySeq.get(ref.seq)?.length ?? 0;
+  }
+
   /** Queues with connected visitors in this process. */
   get queueCount(): number {
     return this.groups.size;

@@ -5,10 +5,11 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { NO_RATE_LIMITS } from "../../src/domain/rate-limit.js";
 import type { VisitorStatus } from "../../src/domain/visitor-status.js";
+import { MAX_STREAMS_PER_ADDRESS, MAX_STREAMS_PER_PLACE } from "../../src/http/routes/events.js";
 import { MemoryQueueIndex } from "../../src/index/memory/memory-index.js";
 import { RedisQueueActivity } from "../../src/index/redis/activity.js";
 import { RedisQueueIndex } from "../../src/index/redis/redis-index.js";
@@ -306,6 +307,41 @@ describe("GET /queue_events", () => {
       const body = (await events.json()) as { error: { code: string } };
       expect(body.error.code).toBe("invalid_token");
       expect(((await polled.json()) as { error: { code: string } }).error.code).toBe("invalid_token");
+    }
+  });
+
+  it("holds at most 8 streams for one place and 200 for one address; past either a 429, and polling goes on", async () => {
+    const site = await createSite(h);
+    const tokens: string[] = [];
+    for (let i = 0; i < 25; i++) tokens.push((await join(h, site.apiKey, site.queueId, `tabs-${i}`)).token);
+    const [first = "", second = ""] = tokens;
+    const open: SseClient[] = [];
+    try {
+      for (let i = 0; i < MAX_STREAMS_PER_PLACE; i++) open.push(await connectSse(base, first));
+      expect(open.every((sse) => sse.statusCode === 200)).toBe(true);
+      const ninth = await fetch(`${base}/queue_events?token=${encodeURIComponent(first)}`);
+      expect(ninth.status).toBe(429);
+      expect(ninth.headers.get("retry-after")).toBe("30");
+      expect(((await ninth.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+      expect((await fetch(`${base}/queue_status?token=${encodeURIComponent(first)}`)).status).toBe(200);
+      // A closed tab frees its slot.
+      const closing = open.shift();
+      closing?.close();
+      await closing?.closed;
+      await vi.waitFor(async () => {
+        const again = await connectSse(base, first);
+        open.push(again);
+        expect(again.statusCode).toBe(200);
+      });
+      // One address: 25 places × 8 tabs = 200 streams, then no more, whichever place asks.
+      for (const token of tokens.slice(1)) {
+        for (let i = 0; i < MAX_STREAMS_PER_PLACE; i++) open.push(await connectSse(base, token));
+      }
+      expect(open.filter((sse) => sse.statusCode === 200)).toHaveLength(MAX_STREAMS_PER_ADDRESS);
+      const extra = await fetch(`${base}/queue_events?token=${encodeURIComponent(second)}`);
+      expect(extra.status).toBe(429);
+    } finally {
+      for (const sse of open) sse.close();
     }
   });
 

@@ -13,6 +13,16 @@ import { VisitorStatusSchema } from "./visitor.js";
 /** How long a browser waits before reconnecting a dropped stream. */
 export const RETRY_MS = 3_000;
 
+/**
+ * Open streams one place may hold (tabs of one browser), and one client address (a household, an office
+ * or a mobile carrier's shared address). Past either, a new stream is a 429 and the browser polls
+ * `/queue_status` instead: one token or one address cannot take all of the process's sockets.
+ */
+export const MAX_STREAMS_PER_PLACE = 8;
+export const MAX_STREAMS_PER_ADDRESS = 200;
+/** What a refused stream's Retry-After says: polling carries on meanwhile. */
+const STREAMS_RETRY_SECONDS = 30;
+
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) });
 
 const DESCRIPTION = [
@@ -91,6 +101,8 @@ export function eventRoutes(
       done(error as Error);
     }
   };
+  /** Open streams per client address. */
+  const perAddress = new Map<string, number>();
   return async (app) => {
     // Streams never finish by themselves: end them (with a reconnect hint) before the server waits for them.
     app.addHook("preClose", (done) => {
@@ -125,7 +137,25 @@ export function eventRoutes(
       },
       async (request, reply) => {
         const ref = visitors.verifyToken(request.query.token);
-        const status = await visitors.status(ref);
+        const address = guard.clientKey(request.raw);
+        const open = perAddress.get(address) ?? 0;
+        if (open >= MAX_STREAMS_PER_ADDRESS || hub.streamsOf(ref) >= MAX_STREAMS_PER_PLACE) {
+          throw guard.refuse("streams", STREAMS_RETRY_SECONDS);
+        }
+        // Counted from here, so concurrent requests of one address cannot all pass the check.
+        perAddress.set(address, open + 1);
+        const done = () => {
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+        };
+        let status: VisitorStatus;
+        try {
+          status = await visitors.status(ref);
+        } catch (error) {
+          done();
+          throw error;
+        }
         reply.hijack();
         const res = reply.raw;
         // What the hooks set (X-Request-Id, CORS), then the stream's own.
@@ -138,7 +168,14 @@ export function eventRoutes(
         headers["x-accel-buffering"] = "no";
         res.writeHead(200, headers);
         const subscription = hub.subscribe(ref, status, new SseSink(res, serialize), lastEventIdOf(request));
-        if (subscription !== undefined) res.once("close", () => subscription.close());
+        if (subscription === undefined) {
+          done();
+          return;
+        }
+        res.once("close", () => {
+          subscription.close();
+          done();
+        });
       },
     );
   };
