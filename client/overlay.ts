@@ -1,6 +1,6 @@
 import type { Formatter, ViewModel } from "./format.js";
 import type { Connection } from "./live.js";
-import { CSS } from "./style.js";
+import CSS from "./overlay.css";
 
 export type Theme = "light" | "dark" | "auto";
 
