@@ -15,32 +15,32 @@ export interface AnnouncePolicy {
 export const DEFAULT_POLICY: AnnouncePolicy = { intervalMs: 30_000, bigFraction: 0.2, front: 3 };
 
 export class Announcer {
-  private lastPosition: number | undefined;
-  private lastAt = Number.NEGATIVE_INFINITY;
-  private lastEnded: string | undefined;
+  private _lastPosition: number | undefined;
+  private _lastAt = Number.NEGATIVE_INFINITY;
+  private _lastEnded: string | undefined;
 
-  constructor(private readonly policy: AnnouncePolicy = DEFAULT_POLICY) {}
+  constructor(private readonly _policy: AnnouncePolicy = DEFAULT_POLICY) {}
 
   /** Whether a waiting position seen at `now` should be announced (and records it when so). */
   position(position: number, now: number): boolean {
-    const last = this.lastPosition;
+    const last = this._lastPosition;
     let speak: boolean;
     if (last === undefined) speak = true;
     else if (position === last) speak = false;
-    else if (now - this.lastAt >= this.policy.intervalMs) speak = true;
-    else if (position <= this.policy.front) speak = true;
-    else speak = Math.abs(last - position) >= Math.max(1, last * this.policy.bigFraction);
+    else if (now - this._lastAt >= this._policy.intervalMs) speak = true;
+    else if (position <= this._policy.front) speak = true;
+    else speak = Math.abs(last - position) >= Math.max(1, last * this._policy.bigFraction);
     if (speak) {
-      this.lastPosition = position;
-      this.lastAt = now;
+      this._lastPosition = position;
+      this._lastAt = now;
     }
     return speak;
   }
 
   /** An ended place is announced once per state. */
   ended(state: string): boolean {
-    if (this.lastEnded === state) return false;
-    this.lastEnded = state;
+    if (this._lastEnded === state) return false;
+    this._lastEnded = state;
     return true;
   }
 }

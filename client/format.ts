@@ -23,14 +23,14 @@ export function pluralKey(strings: Strings, key: string, count: number, locale: 
 
 export class Formatter {
   readonly locale: string;
-  private readonly number: Intl.NumberFormat;
+  private readonly _number: Intl.NumberFormat;
 
   constructor(
     readonly lang: string,
     readonly strings: Strings,
   ) {
     this.locale = lang;
-    this.number = new Intl.NumberFormat(lang);
+    this._number = new Intl.NumberFormat(lang);
   }
 
   /** A string by key (flat), interpolated; the key itself when missing (visible, never a crash). */
@@ -49,7 +49,7 @@ export class Formatter {
   }
 
   num(value: number): string {
-    return this.number.format(value);
+    return this._number.format(value);
   }
 
   /** A duration in words: whole minutes under an hour, else hours and minutes (Intl units). */

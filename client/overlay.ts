@@ -23,40 +23,40 @@ const MARKUP = `<div class="card" role="dialog" aria-modal="true" aria-labelledb
  * it), with the rest of the page inert while it is open. Text is set through textContent only.
  */
 export class Overlay {
-  private host: HTMLElement | undefined;
-  private root: ShadowRoot | undefined;
-  private inerted: Element[] = [];
-  private previousFocus: Element | null = null;
-  private overflow = "";
+  private _host: HTMLElement | undefined;
+  private _root: ShadowRoot | undefined;
+  private _inerted: Element[] = [];
+  private _previousFocus: Element | null = null;
+  private _overflow = "";
 
   constructor(
-    private readonly format: Formatter,
-    private readonly theme: Theme,
-    private readonly actions: OverlayActions,
+    private readonly _format: Formatter,
+    private readonly _theme: Theme,
+    private readonly _actions: OverlayActions,
   ) {}
 
-  private el<T extends HTMLElement = HTMLElement>(selector: string): T {
-    return this.root?.querySelector(selector) as T;
+  private _el<T extends HTMLElement = HTMLElement>(selector: string): T {
+    return this._root?.querySelector(selector) as T;
   }
 
-  private text(selector: string, value: string): void {
-    const element = this.el(selector);
+  private _text(selector: string, value: string): void {
+    const element = this._el(selector);
     if (element.textContent !== value) element.textContent = value;
   }
 
-  private show(selector: string, visible: boolean): void {
-    this.el(selector).hidden = !visible;
+  private _show(selector: string, visible: boolean): void {
+    this._el(selector).hidden = !visible;
   }
 
   get isOpen(): boolean {
-    return this.host !== undefined;
+    return this._host !== undefined;
   }
 
   open(): void {
-    if (this.host !== undefined) return;
+    if (this._host !== undefined) return;
     const host = document.createElement("div");
     host.setAttribute("data-anteroom-overlay", "");
-    host.setAttribute("data-theme", this.theme);
+    host.setAttribute("data-theme", this._theme);
     const root = host.attachShadow({ mode: "open" });
     if (
       "adoptedStyleSheets" in root &&
@@ -74,65 +74,65 @@ export class Overlay {
     const wrapper = document.createElement("div");
     wrapper.innerHTML = MARKUP;
     root.append(...Array.from(wrapper.childNodes));
-    this.host = host;
-    this.root = root;
-    const card = this.el(".card");
-    card.lang = this.format.lang;
-    card.dir = this.format.lang === "ar" ? "rtl" : "ltr";
+    this._host = host;
+    this._root = root;
+    const card = this._el(".card");
+    card.lang = this._format.lang;
+    card.dir = this._format.lang === "ar" ? "rtl" : "ltr";
     for (const element of Array.from(root.querySelectorAll<HTMLElement>("[data-k]"))) {
-      element.textContent = this.format.t(element.dataset.k ?? "");
+      element.textContent = this._format.t(element.dataset.k ?? "");
     }
-    this.el(".bar").setAttribute("aria-label", this.format.t("progress"));
-    this.el(".cancel").addEventListener("click", () => this.confirm(true));
-    this.el(".stay").addEventListener("click", () => this.confirm(false));
-    this.el(".leave").addEventListener("click", () => {
-      this.confirm(false);
-      this.actions.cancel();
+    this._el(".bar").setAttribute("aria-label", this._format.t("progress"));
+    this._el(".cancel").addEventListener("click", () => this._confirm(true));
+    this._el(".stay").addEventListener("click", () => this._confirm(false));
+    this._el(".leave").addEventListener("click", () => {
+      this._confirm(false);
+      this._actions.cancel();
     });
-    this.el(".rejoin").addEventListener("click", () => this.actions.rejoin());
-    this.el(".close").addEventListener("click", () => this.close());
-    card.addEventListener("keydown", (event) => this.key(event));
+    this._el(".rejoin").addEventListener("click", () => this._actions.rejoin());
+    this._el(".close").addEventListener("click", () => this.close());
+    card.addEventListener("keydown", (event) => this._key(event));
 
     const body = document.body;
-    this.previousFocus = document.activeElement;
+    this._previousFocus = document.activeElement;
     for (const child of Array.from(body.children)) {
       if (!child.hasAttribute("inert") && child.tagName !== "SCRIPT") {
         child.setAttribute("inert", "");
-        this.inerted.push(child);
+        this._inerted.push(child);
       }
     }
-    this.overflow = document.documentElement.style.overflow;
+    this._overflow = document.documentElement.style.overflow;
     document.documentElement.style.overflow = "hidden";
     body.append(host);
     card.focus();
   }
 
   close(): void {
-    if (this.host === undefined) return;
-    this.host.remove();
-    this.host = undefined;
-    this.root = undefined;
-    for (const element of this.inerted) element.removeAttribute("inert");
-    this.inerted = [];
-    document.documentElement.style.overflow = this.overflow;
-    if (this.previousFocus instanceof HTMLElement) this.previousFocus.focus();
+    if (this._host === undefined) return;
+    this._host.remove();
+    this._host = undefined;
+    this._root = undefined;
+    for (const element of this._inerted) element.removeAttribute("inert");
+    this._inerted = [];
+    document.documentElement.style.overflow = this._overflow;
+    if (this._previousFocus instanceof HTMLElement) this._previousFocus.focus();
   }
 
   /** Shows or hides the confirmation to leave, moving focus to its safe choice (or back). */
-  private confirm(open: boolean): void {
-    this.show(".confirm", open);
-    this.show(".actions", !open);
-    this.el(open ? ".stay" : ".cancel").focus();
+  private _confirm(open: boolean): void {
+    this._show(".confirm", open);
+    this._show(".actions", !open);
+    this._el(open ? ".stay" : ".cancel").focus();
   }
 
   /** Tab stays within the dialog; Escape closes the confirmation. */
-  private key(event: KeyboardEvent): void {
-    if (event.key === "Escape" && !this.el(".confirm").hidden) {
-      this.confirm(false);
+  private _key(event: KeyboardEvent): void {
+    if (event.key === "Escape" && !this._el(".confirm").hidden) {
+      this._confirm(false);
       return;
     }
     if (event.key !== "Tab") return;
-    const focusable = Array.from(this.root?.querySelectorAll<HTMLElement>("button,a[href]") ?? []).filter(
+    const focusable = Array.from(this._root?.querySelectorAll<HTMLElement>("button,a[href]") ?? []).filter(
       (element) => element.offsetParent !== null,
     );
     const first = focusable[0];
@@ -141,7 +141,7 @@ export class Overlay {
       event.preventDefault();
       return;
     }
-    const active = this.root?.activeElement;
+    const active = this._root?.activeElement;
     if (event.shiftKey && (active === first || !focusable.includes(active as HTMLElement))) {
       event.preventDefault();
       last.focus();
@@ -153,67 +153,67 @@ export class Overlay {
 
   /** Draws a status; `announcement`, when given, is spoken through the polite live region. */
   render(view: ViewModel, announcement?: string, go?: string): void {
-    if (this.root === undefined) return;
+    if (this._root === undefined) return;
     const waiting = view.state === "waiting";
-    this.show(".w", waiting);
-    this.show(".cancel", waiting);
-    this.show(".rejoin", view.state === "cancelled" || view.state === "expired");
-    this.show(".close", view.state === "cancelled" || view.state === "expired");
-    if (!waiting) this.show(".confirm", false);
-    this.show(".actions", waiting ? this.el(".confirm").hidden : true);
+    this._show(".w", waiting);
+    this._show(".cancel", waiting);
+    this._show(".rejoin", view.state === "cancelled" || view.state === "expired");
+    this._show(".close", view.state === "cancelled" || view.state === "expired");
+    if (!waiting) this._show(".confirm", false);
+    this._show(".actions", waiting ? this._el(".confirm").hidden : true);
     // An ended place is said in the heading (the dialog's name); released adds where the visitor goes.
-    this.text("h2", waiting ? this.format.t("title") : view.ended);
+    this._text("h2", waiting ? this._format.t("title") : view.ended);
     if (waiting) {
-      this.text(".pos", view.position);
-      this.text(".ahead", view.ahead);
-      this.text(".wait", view.wait);
-      const bar = this.el(".bar");
+      this._text(".pos", view.position);
+      this._text(".ahead", view.ahead);
+      this._text(".wait", view.wait);
+      const bar = this._el(".bar");
       bar.setAttribute("aria-valuenow", String(view.progress));
       bar.setAttribute("aria-valuetext", view.positionSentence);
-      this.el(".fill").style.setProperty("--p", `${view.progress}%`);
+      this._el(".fill").style.setProperty("--p", `${view.progress}%`);
     }
-    this.text(".msg", waiting ? this.format.t("keep_open") : "");
-    const link = this.el<HTMLAnchorElement>(".go");
+    this._text(".msg", waiting ? this._format.t("keep_open") : "");
+    const link = this._el<HTMLAnchorElement>(".go");
     link.hidden = go === undefined;
     if (go !== undefined) {
       link.href = go;
-      this.text(".msg", this.format.t("redirecting", { site: new URL(go).host }));
+      this._text(".msg", this._format.t("redirecting", { site: new URL(go).host }));
     }
-    if (!waiting) this.el(go === undefined ? ".rejoin" : ".go").focus();
-    if (announcement !== undefined) this.announce(announcement);
+    if (!waiting) this._el(go === undefined ? ".rejoin" : ".go").focus();
+    if (announcement !== undefined) this._announce(announcement);
   }
 
   /** An error in words: shown, announced, with a way to try again when that may help. */
   error(message: string, canRetry: boolean): void {
-    if (this.root === undefined) return;
-    this.show(".w", false);
-    this.show(".confirm", false);
-    this.show(".actions", true);
-    this.show(".cancel", false);
-    this.show(".go", false);
-    this.show(".rejoin", canRetry);
-    this.show(".close", true);
-    this.text("h2", message);
-    this.text(".msg", "");
-    this.el(canRetry ? ".rejoin" : ".close").focus();
-    this.announce(message);
+    if (this._root === undefined) return;
+    this._show(".w", false);
+    this._show(".confirm", false);
+    this._show(".actions", true);
+    this._show(".cancel", false);
+    this._show(".go", false);
+    this._show(".rejoin", canRetry);
+    this._show(".close", true);
+    this._text("h2", message);
+    this._text(".msg", "");
+    this._el(canRetry ? ".rejoin" : ".close").focus();
+    this._announce(message);
   }
 
   connection(state: Connection): void {
-    if (this.root === undefined) return;
-    const line = this.el(".conn");
+    if (this._root === undefined) return;
+    const line = this._el(".conn");
     line.hidden = state === "live";
     if (state !== "live") {
-      const text = this.format.t(state === "offline" ? "offline" : "reconnecting");
+      const text = this._format.t(state === "offline" ? "offline" : "reconnecting");
       if (line.textContent !== text) {
         line.textContent = text;
-        this.announce(text);
+        this._announce(text);
       }
     } else line.textContent = "";
   }
 
-  private announce(text: string): void {
-    const region = this.el(".sr");
+  private _announce(text: string): void {
+    const region = this._el(".sr");
     region.textContent = "";
     setTimeout(() => {
       region.textContent = text;

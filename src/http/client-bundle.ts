@@ -108,6 +108,9 @@ export async function buildClientBundle(dir: string = CLIENT_DIR): Promise<Clien
     outdir: "/scripts",
     logLevel: "silent",
     tsconfig: path.join(dir, "tsconfig.json"),
+    // Private members are named `_…` in client/ and only those are shortened: never the public API
+    // (QueueManager, joinQueue, cancel, on, options...) nor the JSON fields the server sends and reads.
+    mangleProps: /^_/,
     plugins: [plugin],
   });
   const output = (name: string): Buffer => {
