@@ -16,7 +16,7 @@ export const DEFAULT_POLICY: AnnouncePolicy = { intervalMs: 30_000, bigFraction:
 
 export class Announcer {
   private _lastPosition: number | undefined;
-  private _lastAt = Number.NEGATIVE_INFINITY;
+  private _lastAt = -Infinity;
   private _lastEnded: string | undefined;
 
   constructor(private readonly _policy: AnnouncePolicy = DEFAULT_POLICY) {}

@@ -1,4 +1,4 @@
-import type { Strings, VisitorStatus } from "./types.js";
+import { isTerminal, type Strings, type VisitorStatus } from "./types.js";
 
 /**
  * Strings and numbers for a visitor, from i18next-format resources without i18next: `{{name}}`
@@ -110,14 +110,8 @@ export function viewModel(format: Formatter, status: VisitorStatus, start: numbe
       : "",
     wait: waiting ? waitSentence(format, status.estimated_wait_seconds) : "",
     progress: progressOf(status, start),
-    ended:
-      status.status === "released"
-        ? format.t("released")
-        : status.status === "cancelled"
-          ? format.t("cancelled")
-          : status.status === "expired"
-            ? format.t("expired")
-            : "",
+    // The ended states' strings are named after them.
+    ended: isTerminal(status.status) ? format.t(status.status) : "",
   };
 }
 

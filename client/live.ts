@@ -15,6 +15,9 @@ export interface LiveOptions {
   random?: () => number;
 }
 
+/** What a failed request means for the visitor: offline when the browser says so, else reconnecting. */
+export const lost = (): Connection => (navigator.onLine === false ? "offline" : "reconnecting");
+
 /** SSE errors in a row (while the browser reconnects by itself) before polling takes over for a while. */
 const SSE_ERRORS = 3;
 /** A tab hidden longer than this (a sleeping laptop, say) asks for its status again on return. */
@@ -140,7 +143,7 @@ export class LiveStatus {
       const refused = source.readyState === EventSource.CLOSED;
       if (!refused && ++this._sseErrors < SSE_ERRORS) {
         // The browser reconnects by itself after the server's `retry:`.
-        this._connection(navigator.onLine === false ? "offline" : "reconnecting");
+        this._connection(lost());
         return;
       }
       // Refused (no such endpoint yet, a bad token, a proxy in the way) or failing: poll, which also says
@@ -175,7 +178,7 @@ export class LiveStatus {
         return;
       }
       this._failures++;
-      this._connection(navigator.onLine === false ? "offline" : "reconnecting");
+      this._connection(lost());
       const wait =
         error.retryAfter !== undefined
           ? error.retryAfter * 1000

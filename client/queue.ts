@@ -1,7 +1,7 @@
 import { Announcer, backoffMs } from "./announce.js";
-import { ApiError, cancel as cancelPlace, join, publishableKey, queueStatus } from "./api.js";
+import { ApiError, apiError, cancel as cancelPlace, join, publishableKey, queueStatus } from "./api.js";
 import { Formatter, viewModel } from "./format.js";
-import { type Connection, LiveStatus } from "./live.js";
+import { type Connection, LiveStatus, lost } from "./live.js";
 import { pickLanguage, stringsFor } from "./locales.js";
 import { Overlay, type Theme } from "./overlay.js";
 import { isOwnSite, withToken } from "./site.js";
@@ -60,23 +60,9 @@ const MESSAGES: Record<string, string> = {
   device_required: "widget.device_required",
 };
 /** Failures that joining again cannot mend. */
-const SETUP = new Set([
-  "conflict",
-  "invalid_api_key",
-  "origin_not_allowed",
-  "secret_key_in_browser",
-  "not_found",
-]);
+const SETUP = ["conflict", "invalid_api_key", "origin_not_allowed", "secret_key_in_browser", "not_found"];
 /** Failures worth trying again by themselves. */
-const TRANSIENT = new Set(["network", "rate_limited", "unavailable", "internal_error"]);
-
-function ready(): Promise<void> {
-  return document.body !== null
-    ? Promise.resolve()
-    : new Promise((resolve) =>
-        document.addEventListener("DOMContentLoaded", () => resolve(), { once: true }),
-      );
-}
+const TRANSIENT = ["network", "rate_limited", "unavailable", "internal_error"];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,7 +81,6 @@ export class QueueManager {
   private readonly _announcer = new Announcer();
   private _live: LiveStatus | undefined;
   private _unwatch: (() => void) | undefined;
-  private _key: string | undefined;
   private _place: Place | undefined;
   private _storageKey = "";
   private _joining: [string, string] | undefined;
@@ -155,59 +140,55 @@ export class QueueManager {
   async joinQueue(queueId: string, visitorId: string): Promise<void> {
     this._stop();
     this._joining = [queueId, visitorId];
-    await ready();
+    if (document.body === null) {
+      await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    }
     this._overlay?.open();
-    const apiKey = this.options.apiKey;
+    const { apiKey, appId, callbackUrl } = this.options;
     if (apiKey?.startsWith("ak_")) {
       this._fail(
         "secret_key_in_browser",
-        "the secret API key (ak_...) must never be in a page: use the application's publishable key (pk_...) or app_id",
+        "never put the secret API key (ak_...) in a page: use the publishable key (pk_...) or app_id",
       );
       return;
     }
-    if (!isOwnSite(this.options.callbackUrl, location)) {
-      this._fail(
-        "callback_refused",
-        `callbackUrl ${this.options.callbackUrl} is not on this site (${location.host})`,
-      );
+    if (!isOwnSite(callbackUrl, location)) {
+      this._fail("callback_refused", `callbackUrl ${callbackUrl} is not on this site (${location.host})`);
       return;
     }
     try {
-      if (apiKey === undefined && this.options.appId === undefined) {
+      if (apiKey === undefined && appId === undefined) {
         throw new ApiError("invalid_api_key", "give apiKey (the publishable key) or appId");
       }
-      this._key =
-        apiKey ?? (await this._retrying(() => publishableKey(this._base, this.options.appId ?? "")));
-      this._storageKey = placeKey(this.options.appId ?? this._key, queueId, visitorId);
+      const key = apiKey ?? (await this._retrying(() => publishableKey(this._base, appId ?? "")));
+      this._storageKey = placeKey(appId ?? key, queueId, visitorId);
       const kept = readPlace(this._storageKey);
       if (kept !== undefined) {
         const status = await this._retrying(() => queueStatus(this._base, kept.token)).catch(
           (error: ApiError) => {
-            if (error.code === "invalid_token") return undefined;
-            throw error;
+            if (error.code !== "invalid_token") throw error;
           },
         );
-        if (status !== undefined && (status.status === "waiting" || status.status === "released")) {
+        if (status && (status.status === "waiting" || status.status === "released")) {
           this._follow(kept, status);
           return;
         }
         remove(this._storageKey);
       }
-      const key = this._key;
       const answer = await this._retrying(() =>
         join(this._base, {
           key,
           device: deviceSecret(),
           queueId,
           visitorId,
-          returnTo: new URL(this.options.callbackUrl, location.href).toString(),
+          returnTo: new URL(callbackUrl, location.href).toString(),
         }),
       );
       this._follow({ token: answer.token, start: answer.position ?? 0 }, answer);
     } catch (caught) {
-      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
+      const error = apiError(caught);
       // Joining again cannot help a place held by another browser or a page that is set up wrongly.
-      this._fail(error.code, error.message, !SETUP.has(error.code));
+      this._fail(error.code, error.message, !SETUP.includes(error.code));
     }
   }
 
@@ -219,8 +200,8 @@ export class QueueManager {
         this._overlay?.connection("live");
         return result;
       } catch (error) {
-        if (!(error instanceof ApiError) || !TRANSIENT.has(error.code) || attempt >= 8) throw error;
-        this._overlay?.connection(navigator.onLine === false ? "offline" : "reconnecting");
+        if (!(error instanceof ApiError) || !TRANSIENT.includes(error.code) || attempt >= 8) throw error;
+        this._overlay?.connection(lost());
         await sleep(
           error.retryAfter !== undefined
             ? error.retryAfter * 1000
@@ -325,7 +306,7 @@ export class QueueManager {
       remove(this._storageKey);
       this._show(status);
     } catch (caught) {
-      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
+      const error = apiError(caught);
       if (error.code === "invalid_token") remove(this._storageKey);
       this._fail(error.code, error.message, true);
     }
