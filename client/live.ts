@@ -53,10 +53,6 @@ export class LiveStatus {
     ];
   }
 
-  get token(): string {
-    return this._options.token;
-  }
-
   start(): void {
     if (!this._stopped) return;
     this._stopped = false;
