@@ -1,46 +1,41 @@
 /**
  * When to announce a position change through the polite live region: screen-reader users should hear
  * progress, not a number every two seconds. Announced: the first position, then at most every
- * `intervalMs` (30 s), sooner on a big change (a fifth of the line or more, or reaching the front three);
+ * 30 s, sooner on a big change (a fifth of the line or more, or reaching the front three);
  * an ended place (released, cancelled, expired) always, at once.
  */
-export interface AnnouncePolicy {
-  intervalMs: number;
-  /** A change of at least this fraction of the last announced position is big. */
-  bigFraction: number;
-  /** Positions at or below this are always worth hearing. */
-  front: number;
-}
-
-export const DEFAULT_POLICY: AnnouncePolicy = { intervalMs: 30_000, bigFraction: 0.2, front: 3 };
+/** At most one announcement in this long, unless the change is big. */
+const INTERVAL_MS = 30_000;
+/** A change of at least this fraction of the last announced position is big. */
+const BIG_FRACTION = 0.2;
+/** Positions at or below this are always worth hearing. */
+const FRONT = 3;
 
 export class Announcer {
-  private lastPosition: number | undefined;
-  private lastAt = Number.NEGATIVE_INFINITY;
-  private lastEnded: string | undefined;
-
-  constructor(private readonly policy: AnnouncePolicy = DEFAULT_POLICY) {}
+  private _lastPosition: number | undefined;
+  private _lastAt = -Infinity;
+  private _lastEnded: string | undefined;
 
   /** Whether a waiting position seen at `now` should be announced (and records it when so). */
   position(position: number, now: number): boolean {
-    const last = this.lastPosition;
+    const last = this._lastPosition;
     let speak: boolean;
     if (last === undefined) speak = true;
     else if (position === last) speak = false;
-    else if (now - this.lastAt >= this.policy.intervalMs) speak = true;
-    else if (position <= this.policy.front) speak = true;
-    else speak = Math.abs(last - position) >= Math.max(1, last * this.policy.bigFraction);
+    else if (now - this._lastAt >= INTERVAL_MS) speak = true;
+    else if (position <= FRONT) speak = true;
+    else speak = Math.abs(last - position) >= Math.max(1, last * BIG_FRACTION);
     if (speak) {
-      this.lastPosition = position;
-      this.lastAt = now;
+      this._lastPosition = position;
+      this._lastAt = now;
     }
     return speak;
   }
 
   /** An ended place is announced once per state. */
   ended(state: string): boolean {
-    if (this.lastEnded === state) return false;
-    this.lastEnded = state;
+    if (this._lastEnded === state) return false;
+    this._lastEnded = state;
     return true;
   }
 }

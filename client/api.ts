@@ -14,19 +14,18 @@ export class ApiError extends Error implements ClientError {
   }
 }
 
-/** The stable code and message of an error body: `{error: {code, message}}` or `{error: "code", message}`. */
+/** The stable code and message of an error body: `{error: "code", message}` or `{error: {code, message}}`. */
 export function errorOf(body: unknown): { code: string; message: string } {
-  if (body !== null && typeof body === "object" && "error" in body) {
-    const { error, message } = body as { error: unknown; message?: unknown };
-    if (typeof error === "string")
-      return { code: error, message: typeof message === "string" ? message : error };
-    if (error !== null && typeof error === "object") {
-      const inner = error as { code?: unknown; message?: unknown };
-      const code = typeof inner.code === "string" ? inner.code : "internal_error";
-      return { code, message: typeof inner.message === "string" ? inner.message : code };
-    }
-  }
-  return { code: "internal_error", message: "unexpected answer" };
+  let { error, message } = (body ?? {}) as { error?: unknown; message?: unknown };
+  if (error !== null && typeof error === "object")
+    ({ code: error, message } = error as { code?: unknown; message?: unknown });
+  const code = typeof error === "string" ? error : "internal_error";
+  return { code, message: typeof message === "string" ? message : code };
+}
+
+/** Any failure as an ApiError (an unexpected one as internal_error). */
+export function apiError(caught: unknown): ApiError {
+  return caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
 }
 
 async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
@@ -69,20 +68,22 @@ export interface JoinRequest {
   returnTo?: string;
 }
 
-export function join(base: string, request: JoinRequest): Promise<JoinAnswer> {
-  return call<JoinAnswer>(`${base}/join`, {
+/** A POST of a JSON body. */
+function post<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  return call<T>(url, {
     method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-api-key": request.key,
-      "x-anteroom-device": request.device,
-    },
-    body: JSON.stringify({
-      queue_id: request.queueId,
-      visitor_id: request.visitorId,
-      ...(request.returnTo === undefined ? {} : { return_to: request.returnTo }),
-    }),
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
   });
+}
+
+export function join(base: string, request: JoinRequest): Promise<JoinAnswer> {
+  // return_to is left out of the body when undefined (JSON.stringify drops it).
+  return post(
+    `${base}/join`,
+    { queue_id: request.queueId, visitor_id: request.visitorId, return_to: request.returnTo },
+    { "x-api-key": request.key, "x-anteroom-device": request.device },
+  );
 }
 
 export function queueStatus(base: string, token: string): Promise<VisitorStatus> {
@@ -90,11 +91,7 @@ export function queueStatus(base: string, token: string): Promise<VisitorStatus>
 }
 
 export function cancel(base: string, token: string): Promise<VisitorStatus> {
-  return call<VisitorStatus>(`${base}/cancel`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token }),
-  });
+  return post(`${base}/cancel`, { token });
 }
 
 export function eventsUrl(base: string, token: string): string {

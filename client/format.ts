@@ -1,4 +1,4 @@
-import type { Strings, VisitorStatus } from "./types.js";
+import { isTerminal, type Strings, type VisitorStatus } from "./types.js";
 
 /**
  * Strings and numbers for a visitor, from i18next-format resources without i18next: `{{name}}`
@@ -23,14 +23,14 @@ export function pluralKey(strings: Strings, key: string, count: number, locale: 
 
 export class Formatter {
   readonly locale: string;
-  private readonly number: Intl.NumberFormat;
+  private readonly _number: Intl.NumberFormat;
 
   constructor(
     readonly lang: string,
     readonly strings: Strings,
   ) {
     this.locale = lang;
-    this.number = new Intl.NumberFormat(lang);
+    this._number = new Intl.NumberFormat(lang);
   }
 
   /** A string by key (flat), interpolated; the key itself when missing (visible, never a crash). */
@@ -49,7 +49,7 @@ export class Formatter {
   }
 
   num(value: number): string {
-    return this.number.format(value);
+    return this._number.format(value);
   }
 
   /** A duration in words: whole minutes under an hour, else hours and minutes (Intl units). */
@@ -110,14 +110,8 @@ export function viewModel(format: Formatter, status: VisitorStatus, start: numbe
       : "",
     wait: waiting ? waitSentence(format, status.estimated_wait_seconds) : "",
     progress: progressOf(status, start),
-    ended:
-      status.status === "released"
-        ? format.t("released")
-        : status.status === "cancelled"
-          ? format.t("cancelled")
-          : status.status === "expired"
-            ? format.t("expired")
-            : "",
+    // The ended states' strings are named after them.
+    ended: isTerminal(status.status) ? format.t(status.status) : "",
   };
 }
 

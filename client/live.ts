@@ -15,6 +15,9 @@ export interface LiveOptions {
   random?: () => number;
 }
 
+/** What a failed request means for the visitor: offline when the browser says so, else reconnecting. */
+export const lost = (): Connection => (navigator.onLine === false ? "offline" : "reconnecting");
+
 /** SSE errors in a row (while the browser reconnects by itself) before polling takes over for a while. */
 const SSE_ERRORS = 3;
 /** A tab hidden longer than this (a sleeping laptop, say) asks for its status again on return. */
@@ -26,161 +29,157 @@ const STALE_MS = 10_000;
  * visible tab resumes at once with the same token. Stops by itself after an ended status.
  */
 export class LiveStatus {
-  private source: EventSource | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private _source: EventSource | undefined;
+  private _timer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped on every (re)start and stop: answers for an older generation are dropped. */
-  private generation = 0;
-  private failures = 0;
-  private sseErrors = 0;
-  private sseRefusals = 0;
-  private sseAfter = 0;
-  private hiddenAt = 0;
-  private stopped = true;
-  private readonly random: () => number;
-  private readonly listeners: [EventTarget, string, () => void][];
+  private _generation = 0;
+  private _failures = 0;
+  private _sseErrors = 0;
+  private _sseRefusals = 0;
+  private _sseAfter = 0;
+  private _hiddenAt = 0;
+  private _stopped = true;
+  private readonly _random: () => number;
+  private readonly _listeners: [EventTarget, string, () => void][];
 
-  constructor(private readonly options: LiveOptions) {
-    this.random = options.random ?? Math.random;
+  constructor(private readonly _options: LiveOptions) {
+    this._random = _options.random ?? Math.random;
     const resume = () => this.resume();
-    this.listeners = [
+    this._listeners = [
       [window, "online", resume],
-      [window, "offline", () => this.connection("offline")],
-      [document, "visibilitychange", () => this.visibility()],
+      [window, "offline", () => this._connection("offline")],
+      [document, "visibilitychange", () => this._visibility()],
       [window, "pageshow", resume],
     ];
   }
 
-  get token(): string {
-    return this.options.token;
-  }
-
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    for (const [target, name, listener] of this.listeners) target.addEventListener(name, listener);
-    this.connect();
+    if (!this._stopped) return;
+    this._stopped = false;
+    for (const [target, name, listener] of this._listeners) target.addEventListener(name, listener);
+    this._connect();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.generation++;
-    this.close();
-    for (const [target, name, listener] of this.listeners) target.removeEventListener(name, listener);
+    this._stopped = true;
+    this._generation++;
+    this._close();
+    for (const [target, name, listener] of this._listeners) target.removeEventListener(name, listener);
   }
 
   /** Asks again now (after a network drop or sleep), with the same token. */
   resume(): void {
-    if (this.stopped) return;
-    this.failures = 0;
-    this.sseErrors = 0;
-    this.close();
-    this.connect();
+    if (this._stopped) return;
+    this._failures = 0;
+    this._sseErrors = 0;
+    this._close();
+    this._connect();
   }
 
-  private visibility(): void {
-    if (document.visibilityState === "hidden") this.hiddenAt = Date.now();
-    else if (Date.now() - this.hiddenAt > STALE_MS) this.resume();
+  private _visibility(): void {
+    if (document.visibilityState === "hidden") this._hiddenAt = Date.now();
+    else if (Date.now() - this._hiddenAt > STALE_MS) this.resume();
   }
 
-  private close(): void {
-    this.generation++;
-    this.source?.close();
-    this.source = undefined;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+  private _close(): void {
+    this._generation++;
+    this._source?.close();
+    this._source = undefined;
+    if (this._timer !== undefined) clearTimeout(this._timer);
+    this._timer = undefined;
   }
 
-  private connection(state: Connection): void {
-    this.options.onConnection?.(state);
+  private _connection(state: Connection): void {
+    this._options.onConnection?.(state);
   }
 
-  private later(ms: number, then: () => void): void {
-    const generation = this.generation;
-    this.timer = setTimeout(() => {
-      if (generation === this.generation && !this.stopped) then();
+  private _later(ms: number, then: () => void): void {
+    const generation = this._generation;
+    this._timer = setTimeout(() => {
+      if (generation === this._generation && !this._stopped) then();
     }, ms);
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    if (typeof EventSource === "function" && Date.now() >= this.sseAfter) this.stream();
-    else void this.poll();
+  private _connect(): void {
+    if (this._stopped) return;
+    if (typeof EventSource === "function" && Date.now() >= this._sseAfter) this._stream();
+    else void this._poll();
   }
 
-  private deliver(status: VisitorStatus): void {
-    this.options.onStatus(status);
+  private _deliver(status: VisitorStatus): void {
+    this._options.onStatus(status);
     if (isTerminal(status.status)) this.stop();
   }
 
-  private stream(): void {
-    const generation = ++this.generation;
-    const source = new EventSource(eventsUrl(this.options.base, this.options.token));
-    this.source = source;
+  private _stream(): void {
+    const generation = ++this._generation;
+    const source = new EventSource(eventsUrl(this._options.base, this._options.token));
+    this._source = source;
     let opened = false;
     source.addEventListener("open", () => {
       opened = true;
-      this.failures = 0;
-      this.sseErrors = 0;
-      this.sseRefusals = 0;
-      this.connection("live");
+      this._failures = 0;
+      this._sseErrors = 0;
+      this._sseRefusals = 0;
+      this._connection("live");
     });
     source.addEventListener("status", (event) => {
-      if (generation !== this.generation) return;
+      if (generation !== this._generation) return;
       let status: VisitorStatus;
       try {
         status = JSON.parse((event as MessageEvent<string>).data) as VisitorStatus;
       } catch {
         return;
       }
-      this.sseErrors = 0;
-      this.deliver(status);
+      this._sseErrors = 0;
+      this._deliver(status);
     });
     source.addEventListener("error", () => {
-      if (generation !== this.generation) return;
+      if (generation !== this._generation) return;
       const refused = source.readyState === EventSource.CLOSED;
-      if (!refused && ++this.sseErrors < SSE_ERRORS) {
+      if (!refused && ++this._sseErrors < SSE_ERRORS) {
         // The browser reconnects by itself after the server's `retry:`.
-        this.connection(navigator.onLine === false ? "offline" : "reconnecting");
+        this._connection(lost());
         return;
       }
       // Refused (no such endpoint yet, a bad token, a proxy in the way) or failing: poll, which also says
       // why, and try the stream again later (much later when it never opened: the server may not have it).
-      this.sseRefusals++;
-      this.sseAfter =
+      this._sseRefusals++;
+      this._sseAfter =
         Date.now() +
         (opened
-          ? backoffMs(this.sseRefusals, 2_000, 60_000, this.random)
-          : backoffMs(this.sseRefusals, 60_000, 600_000, this.random));
-      this.close();
-      void this.poll();
+          ? backoffMs(this._sseRefusals, 2_000, 60_000, this._random)
+          : backoffMs(this._sseRefusals, 60_000, 600_000, this._random));
+      this._close();
+      void this._poll();
     });
   }
 
-  private async poll(): Promise<void> {
-    const generation = ++this.generation;
+  private async _poll(): Promise<void> {
+    const generation = ++this._generation;
     try {
-      const status = await queueStatus(this.options.base, this.options.token);
-      if (generation !== this.generation || this.stopped) return;
-      this.failures = 0;
-      this.connection("live");
-      this.deliver(status);
-      if (!this.stopped)
-        this.later(pollDelayMs(status.poll_after_seconds, this.random), () => this.connect());
+      const status = await queueStatus(this._options.base, this._options.token);
+      if (generation !== this._generation || this._stopped) return;
+      this._failures = 0;
+      this._connection("live");
+      this._deliver(status);
+      if (!this._stopped)
+        this._later(pollDelayMs(status.poll_after_seconds, this._random), () => this._connect());
     } catch (caught) {
-      if (generation !== this.generation || this.stopped) return;
+      if (generation !== this._generation || this._stopped) return;
       const error = caught as ApiError;
       if (error.code === "invalid_token") {
         this.stop();
-        this.options.onError(error);
+        this._options.onError(error);
         return;
       }
-      this.failures++;
-      this.connection(navigator.onLine === false ? "offline" : "reconnecting");
+      this._failures++;
+      this._connection(lost());
       const wait =
         error.retryAfter !== undefined
           ? error.retryAfter * 1000
-          : backoffMs(this.failures, 1_000, 30_000, this.random);
-      this.later(wait, () => this.connect());
+          : backoffMs(this._failures, 1_000, 30_000, this._random);
+      this._later(wait, () => this._connect());
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Announcer, backoffMs } from "./announce.js";
-import { ApiError, cancel as cancelPlace, join, publishableKey, queueStatus } from "./api.js";
+import { ApiError, apiError, cancel as cancelPlace, join, publishableKey, queueStatus } from "./api.js";
 import { Formatter, viewModel } from "./format.js";
-import { type Connection, LiveStatus } from "./live.js";
+import { type Connection, LiveStatus, lost } from "./live.js";
 import { pickLanguage, stringsFor } from "./locales.js";
 import { Overlay, type Theme } from "./overlay.js";
 import { isOwnSite, withToken } from "./site.js";
@@ -60,23 +60,9 @@ const MESSAGES: Record<string, string> = {
   device_required: "widget.device_required",
 };
 /** Failures that joining again cannot mend. */
-const SETUP = new Set([
-  "conflict",
-  "invalid_api_key",
-  "origin_not_allowed",
-  "secret_key_in_browser",
-  "not_found",
-]);
+const SETUP = ["conflict", "invalid_api_key", "origin_not_allowed", "secret_key_in_browser", "not_found"];
 /** Failures worth trying again by themselves. */
-const TRANSIENT = new Set(["network", "rate_limited", "unavailable", "internal_error"]);
-
-function ready(): Promise<void> {
-  return document.body !== null
-    ? Promise.resolve()
-    : new Promise((resolve) =>
-        document.addEventListener("DOMContentLoaded", () => resolve(), { once: true }),
-      );
-}
+const TRANSIENT = ["network", "rate_limited", "unavailable", "internal_error"];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -84,54 +70,53 @@ export class QueueManager {
   /** The manager the script made by itself from its URL and the page's, if any. */
   static auto: QueueManager | undefined;
 
-  private readonly base: string;
-  private readonly format: Formatter;
-  private readonly overlay: Overlay | undefined;
-  private readonly listeners: { [K in keyof Events]: Listener<K>[] } = {
+  private readonly _base: string;
+  private readonly _format: Formatter;
+  private readonly _overlay: Overlay | undefined;
+  private readonly _listeners: { [K in keyof Events]: Listener<K>[] } = {
     update: [],
     released: [],
     error: [],
   };
-  private readonly announcer = new Announcer();
-  private live: LiveStatus | undefined;
-  private unwatch: (() => void) | undefined;
-  private key: string | undefined;
-  private place: Place | undefined;
-  private storageKey = "";
-  private joining: [string, string] | undefined;
+  private readonly _announcer = new Announcer();
+  private _live: LiveStatus | undefined;
+  private _unwatch: (() => void) | undefined;
+  private _place: Place | undefined;
+  private _storageKey = "";
+  private _joining: [string, string] | undefined;
 
   constructor(private readonly options: QueueManagerOptions) {
-    this.base = (options.baseUrl ?? scriptUrl?.origin ?? location.origin).replace(/\/+$/, "");
+    this._base = (options.baseUrl ?? scriptUrl?.origin ?? location.origin).replace(/\/+$/, "");
     const lang = pickLanguage(options.lang, document.documentElement.lang, navigator.language);
-    this.format = new Formatter(lang, stringsFor(lang));
+    this._format = new Formatter(lang, stringsFor(lang));
     const theme: Theme = options.theme === "dark" || options.theme === "light" ? options.theme : "auto";
-    this.overlay =
+    this._overlay =
       options.render === false
         ? undefined
-        : new Overlay(this.format, theme, {
+        : new Overlay(this._format, theme, {
             cancel: () => void this.cancel(),
             rejoin: () => {
-              if (this.joining !== undefined) void this.joinQueue(...this.joining);
+              if (this._joining !== undefined) void this.joinQueue(...this._joining);
             },
           });
   }
 
   on<K extends keyof Events>(event: K, listener: Listener<K>): this {
-    this.listeners[event].push(listener);
+    this._listeners[event].push(listener);
     return this;
   }
 
   off<K extends keyof Events>(event: K, listener: Listener<K>): this {
-    const list = this.listeners[event];
+    const list = this._listeners[event];
     const index = list.indexOf(listener);
     if (index >= 0) list.splice(index, 1);
     return this;
   }
 
   /** Calls the listeners; false when one of them returned false. */
-  private emit<K extends keyof Events>(event: K, detail: Events[K]): boolean {
+  private _emit<K extends keyof Events>(event: K, detail: Events[K]): boolean {
     let proceed = true;
-    for (const listener of [...this.listeners[event]]) {
+    for (const listener of [...this._listeners[event]]) {
       try {
         if (listener(detail) === false) proceed = false;
       } catch (error) {
@@ -143,83 +128,80 @@ export class QueueManager {
     return proceed;
   }
 
-  private fail(code: string, message: string, retry = false): void {
+  private _fail(code: string, message: string, retry = false): void {
     const key = MESSAGES[code] ?? `errors.${code}`;
-    const text = this.format.has(key) ? this.format.t(key) : this.format.t("errors.internal_error");
+    const text = this._format.has(key) ? this._format.t(key) : this._format.t("errors.internal_error");
     console.warn(`[anteroom] ${code}: ${message}`);
-    this.emit("error", { code, message });
-    this.overlay?.error(text, retry);
+    this._emit("error", { code, message });
+    this._overlay?.error(text, retry);
   }
 
   /** Joins (or finds again) this visitor's place and follows it until it ends. */
   async joinQueue(queueId: string, visitorId: string): Promise<void> {
-    this.stop();
-    this.joining = [queueId, visitorId];
-    await ready();
-    this.overlay?.open();
-    const apiKey = this.options.apiKey;
+    this._stop();
+    this._joining = [queueId, visitorId];
+    if (document.body === null) {
+      await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    }
+    this._overlay?.open();
+    const { apiKey, appId, callbackUrl } = this.options;
     if (apiKey?.startsWith("ak_")) {
-      this.fail(
+      this._fail(
         "secret_key_in_browser",
-        "the secret API key (ak_...) must never be in a page: use the application's publishable key (pk_...) or app_id",
+        "never put the secret API key (ak_...) in a page: use the publishable key (pk_...) or app_id",
       );
       return;
     }
-    if (!isOwnSite(this.options.callbackUrl, location)) {
-      this.fail(
-        "callback_refused",
-        `callbackUrl ${this.options.callbackUrl} is not on this site (${location.host})`,
-      );
+    if (!isOwnSite(callbackUrl, location)) {
+      this._fail("callback_refused", `callbackUrl ${callbackUrl} is not on this site (${location.host})`);
       return;
     }
     try {
-      if (apiKey === undefined && this.options.appId === undefined) {
+      if (apiKey === undefined && appId === undefined) {
         throw new ApiError("invalid_api_key", "give apiKey (the publishable key) or appId");
       }
-      this.key = apiKey ?? (await this.retrying(() => publishableKey(this.base, this.options.appId ?? "")));
-      this.storageKey = placeKey(this.options.appId ?? this.key, queueId, visitorId);
-      const kept = readPlace(this.storageKey);
+      const key = apiKey ?? (await this._retrying(() => publishableKey(this._base, appId ?? "")));
+      this._storageKey = placeKey(appId ?? key, queueId, visitorId);
+      const kept = readPlace(this._storageKey);
       if (kept !== undefined) {
-        const status = await this.retrying(() => queueStatus(this.base, kept.token)).catch(
+        const status = await this._retrying(() => queueStatus(this._base, kept.token)).catch(
           (error: ApiError) => {
-            if (error.code === "invalid_token") return undefined;
-            throw error;
+            if (error.code !== "invalid_token") throw error;
           },
         );
-        if (status !== undefined && (status.status === "waiting" || status.status === "released")) {
-          this.follow(kept, status);
+        if (status && (status.status === "waiting" || status.status === "released")) {
+          this._follow(kept, status);
           return;
         }
-        remove(this.storageKey);
+        remove(this._storageKey);
       }
-      const key = this.key;
-      const answer = await this.retrying(() =>
-        join(this.base, {
+      const answer = await this._retrying(() =>
+        join(this._base, {
           key,
           device: deviceSecret(),
           queueId,
           visitorId,
-          returnTo: new URL(this.options.callbackUrl, location.href).toString(),
+          returnTo: new URL(callbackUrl, location.href).toString(),
         }),
       );
-      this.follow({ token: answer.token, start: answer.position ?? 0 }, answer);
+      this._follow({ token: answer.token, start: answer.position ?? 0 }, answer);
     } catch (caught) {
-      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
+      const error = apiError(caught);
       // Joining again cannot help a place held by another browser or a page that is set up wrongly.
-      this.fail(error.code, error.message, !SETUP.has(error.code));
+      this._fail(error.code, error.message, !SETUP.includes(error.code));
     }
   }
 
   /** Runs `call` again after transient failures (network, 429, 503), backing off with jitter. */
-  private async retrying<T>(call: () => Promise<T>): Promise<T> {
+  private async _retrying<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await call();
-        this.overlay?.connection("live");
+        this._overlay?.connection("live");
         return result;
       } catch (error) {
-        if (!(error instanceof ApiError) || !TRANSIENT.has(error.code) || attempt >= 8) throw error;
-        this.overlay?.connection(navigator.onLine === false ? "offline" : "reconnecting");
+        if (!(error instanceof ApiError) || !TRANSIENT.includes(error.code) || attempt >= 8) throw error;
+        this._overlay?.connection(lost());
         await sleep(
           error.retryAfter !== undefined
             ? error.retryAfter * 1000
@@ -230,111 +212,111 @@ export class QueueManager {
   }
 
   /** Follows a place: keeps it for reloads and tabs, draws it, and listens for changes. */
-  private follow(place: Place, status: VisitorStatus): void {
-    this.place = place;
-    writePlace(this.storageKey, place);
-    this.unwatch = watch(this.storageKey, (value) => this.otherTab(value));
-    this.show(status);
+  private _follow(place: Place, status: VisitorStatus): void {
+    this._place = place;
+    writePlace(this._storageKey, place);
+    this._unwatch = watch(this._storageKey, (value) => this._otherTab(value));
+    this._show(status);
     if (isTerminal(status.status)) return;
-    this.live = new LiveStatus({
-      base: this.base,
+    this._live = new LiveStatus({
+      base: this._base,
       token: place.token,
-      onStatus: (next) => this.show(next),
+      onStatus: (next) => this._show(next),
       onError: (error) => {
-        remove(this.storageKey);
-        this.fail(error.code, error.message, true);
+        remove(this._storageKey);
+        this._fail(error.code, error.message, true);
       },
-      onConnection: (state: Connection) => this.overlay?.connection(state),
+      onConnection: (state: Connection) => this._overlay?.connection(state),
     });
-    this.live.start();
+    this._live.start();
   }
 
   /** Another tab changed the kept place: follow its token, or ask again when it was removed. */
-  private otherTab(value: string | null): void {
+  private _otherTab(value: string | null): void {
     const other = parsePlace(value);
     if (other === undefined) {
-      this.live?.resume();
-    } else if (other.token !== this.place?.token) {
-      this.stop();
-      void queueStatus(this.base, other.token).then(
-        (status) => this.follow(other, status),
+      this._live?.resume();
+    } else if (other.token !== this._place?.token) {
+      this._stop();
+      void queueStatus(this._base, other.token).then(
+        (status) => this._follow(other, status),
         () => undefined,
       );
     }
   }
 
-  private show(status: VisitorStatus): void {
-    const place = this.place;
+  private _show(status: VisitorStatus): void {
+    const place = this._place;
     if (place === undefined) return;
     if (status.position !== null && status.position > place.start) {
       place.start = status.position;
-      writePlace(this.storageKey, place);
+      writePlace(this._storageKey, place);
     }
-    this.emit("update", { ...status, token: place.token });
-    const view = viewModel(this.format, status, place.start);
+    this._emit("update", { ...status, token: place.token });
+    const view = viewModel(this._format, status, place.start);
     const now = Date.now();
     let announcement: string | undefined;
     if (status.status === "waiting" && status.position !== null) {
-      if (this.announcer.position(status.position, now))
+      if (this._announcer.position(status.position, now))
         announcement = `${view.positionSentence}. ${view.wait}`;
-    } else if (this.announcer.ended(status.status)) {
+    } else if (this._announcer.ended(status.status)) {
       announcement = view.ended;
     }
     if (status.status === "released") {
-      this.release(status, view, announcement);
+      this._release(status, view, announcement);
       return;
     }
-    this.overlay?.render(view, announcement);
+    this._overlay?.render(view, announcement);
     if (isTerminal(status.status)) {
-      remove(this.storageKey);
-      this.stop();
+      remove(this._storageKey);
+      this._stop();
     }
   }
 
   /** Released: tell the site, then go to the callback URL with the admission token (on this site only). */
-  private release(status: VisitorStatus, view: ReturnType<typeof viewModel>, announcement?: string): void {
-    this.stop();
+  private _release(status: VisitorStatus, view: ReturnType<typeof viewModel>, announcement?: string): void {
+    this._stop();
     const token = status.access_token ?? "";
     let url = status.redirect_url;
     if (url === undefined || !isOwnSite(url, location))
       url = withToken(this.options.callbackUrl, token, location.href);
     if (!isOwnSite(url, location)) {
-      this.fail("callback_refused", `not sending the visitor to ${url}: not on this site`);
+      this._fail("callback_refused", `not sending the visitor to ${url}: not on this site`);
       return;
     }
     let prevented = this.options.redirect === false;
-    const proceed = this.emit("released", {
+    const proceed = this._emit("released", {
       ...status,
       url,
       preventDefault: () => {
         prevented = true;
       },
     });
-    this.overlay?.render(view, announcement, url);
+    this._overlay?.render(view, announcement, url);
     if (proceed && !prevented) location.assign(url);
   }
 
   /** Leaves the line: the place is given up on the server and forgotten here. */
   async cancel(): Promise<void> {
-    const place = this.place;
+    const place = this._place;
     if (place === undefined) return;
-    this.stop();
+    this._stop();
     try {
-      const status = await this.retrying(() => cancelPlace(this.base, place.token));
-      remove(this.storageKey);
-      this.show(status);
+      const status = await this._retrying(() => cancelPlace(this._base, place.token));
+      remove(this._storageKey);
+      this._show(status);
     } catch (caught) {
-      const error = caught instanceof ApiError ? caught : new ApiError("internal_error", String(caught));
-      if (error.code === "invalid_token") remove(this.storageKey);
-      this.fail(error.code, error.message, true);
+      const error = apiError(caught);
+      if (error.code === "invalid_token") remove(this._storageKey);
+      this._fail(error.code, error.message, true);
     }
   }
 
-  private stop(): void {
-    this.live?.stop();
-    this.live = undefined;
-    this.unwatch?.();
-    this.unwatch = undefined;
+  private _stop(): void {
+    this._live?.stop();
+    this._live = undefined;
+    this._unwatch?.();
+    this._unwatch = undefined;
   }
 }
 

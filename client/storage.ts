@@ -6,40 +6,27 @@
 const PREFIX = "anteroom:";
 const memory = new Map<string, string>();
 
-function local(): Storage | undefined {
+/** `use` on localStorage; undefined when the browser refuses it (blocked, full, private mode). */
+function local<T>(use: (storage: Storage) => T): T | undefined {
   try {
-    const storage = window.localStorage;
-    storage.getItem(`${PREFIX}probe`);
-    return storage;
+    return use(window.localStorage);
   } catch {
     return undefined;
   }
 }
 
 export function read(key: string): string | null {
-  try {
-    return local()?.getItem(PREFIX + key) ?? memory.get(key) ?? null;
-  } catch {
-    return memory.get(key) ?? null;
-  }
+  return local((storage) => storage.getItem(PREFIX + key)) ?? memory.get(key) ?? null;
 }
 
 export function write(key: string, value: string): void {
   memory.set(key, value);
-  try {
-    local()?.setItem(PREFIX + key, value);
-  } catch {
-    // full or refused: memory keeps it for this page
-  }
+  local((storage) => storage.setItem(PREFIX + key, value));
 }
 
 export function remove(key: string): void {
   memory.delete(key);
-  try {
-    local()?.removeItem(PREFIX + key);
-  } catch {
-    // nothing kept there
-  }
+  local((storage) => storage.removeItem(PREFIX + key));
 }
 
 /** 32 characters of base64url from 24 random bytes. */

@@ -275,6 +275,27 @@ describe("live updates over SSE, and the hosted page's script", () => {
         ),
       "/ready": (_request, response) =>
         html(response, "<!doctype html><title>Ready</title><main>ready</main>"),
+      // A site that draws its own UI: QueueManager made by hand with ?opts= (JSON options), its events kept
+      // in window.events; ?stop=false|prevent: the 'released' handler returns false or calls preventDefault().
+      "/custom": (_request, response) =>
+        html(
+          response,
+          `<!doctype html><html lang="en"><head><title>Shop</title><script src="${room.url}/scripts/queue.js"></script></head><body><main><h1>Shop</h1></main>
+<script>
+const query = new URLSearchParams(location.search);
+window.events = [];
+const manager = new QueueManager({ appId: "app-1", callbackUrl: "/ready", ...JSON.parse(query.get("opts") || "{}") });
+for (const name of ["update", "released", "error"]) {
+  manager.on(name, (event) => {
+    window.events.push({ name, status: event.status, position: event.position, token: event.token, access_token: event.access_token, url: event.url, code: event.code });
+    if (name !== "released") return;
+    if (query.get("stop") === "prevent") event.preventDefault();
+    if (query.get("stop") === "false") return false;
+  });
+}
+manager.joinQueue("q-1", query.get("visitor") || "v-custom");
+</script></body></html>`,
+        ),
       "/scripts/wait.js": script(bundle.wait.body),
       "/wait": (_request, response) => html(response, hostedPage()),
       "/queue_status": (_request, response) => {
@@ -323,6 +344,93 @@ describe("live updates over SSE, and the hosted page's script", () => {
     });
     await tab.waitForURL(`${shop.url}/ready?anteroom_token=a.b.c`, { timeout: 10_000 });
     expect(polls).toBe(0);
+    await context.close();
+  });
+
+  type Seen = {
+    name: string;
+    status?: string;
+    position?: number | null;
+    token?: string;
+    access_token?: string;
+    url?: string;
+  };
+  const seen = (tab: Page) => tab.evaluate("window.events") as Promise<Seen[]>;
+  const custom = (context: BrowserContext, query: Record<string, string>) =>
+    context.newPage().then(async (tab) => {
+      await tab.goto(`${shop.url}/custom?${new URLSearchParams(query)}`);
+      return tab;
+    });
+  const released = () => ({
+    ...waitingAt(1),
+    status: "released",
+    position: null,
+    users_ahead: null,
+    poll_after_seconds: null,
+    access_token: "r.s.t",
+    redirect_url: `${shop.url}/ready?anteroom_token=r.s.t`,
+  });
+
+  it("render: false draws no overlay, and 'update' events carry the status and the token", async () => {
+    current = waitingAt(5);
+    const context = await browser.newContext();
+    const tab = await custom(context, { opts: JSON.stringify({ render: false }), visitor: "v-events" });
+    // One 'update' for the join's answer and one for each status after it (the stream's first repeats it).
+    const positions = async () => (await seen(tab)).map((event) => `${event.name} ${event.position}`);
+    await expect.poll(positions, { timeout: 10_000 }).toContain("update 5");
+    push(waitingAt(3));
+    await expect.poll(async () => (await positions()).at(-1), { timeout: 5_000 }).toBe("update 3");
+    expect(new Set(await positions())).toEqual(new Set(["update 5", "update 3"]));
+    const events = await seen(tab);
+    expect(events.every((event) => event.status === "waiting" && event.token === "tok-1")).toBe(true);
+    expect(await tab.locator("[data-anteroom-overlay]").count()).toBe(0);
+    // Nothing of the page is made inert or unscrollable when the site draws its own UI.
+    expect(await tab.evaluate("document.querySelectorAll('[inert]').length")).toBe(0);
+    await expect(tab.getByRole("heading", { name: "Shop" }).isVisible()).resolves.toBe(true);
+    await context.close();
+  });
+
+  it("a 'released' handler that returns false or calls preventDefault() keeps the page where it is, with the token", async () => {
+    current = waitingAt(2);
+    const contexts = [await browser.newContext(), await browser.newContext()];
+    const tabs = await Promise.all(
+      ["false", "prevent"].map((stop, index) =>
+        custom(contexts[index] as BrowserContext, { stop, visitor: `v-stay-${stop}` }),
+      ),
+    );
+    for (const tab of tabs)
+      await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("2");
+    push(released());
+    for (const tab of tabs) {
+      await expect
+        .poll(async () => (await seen(tab)).find((event) => event.name === "released"), { timeout: 5_000 })
+        .toMatchObject({ status: "released", access_token: "r.s.t", url: released().redirect_url });
+      // The overlay says it is the visitor's turn and offers the way on, without going there.
+      await expect.poll(() => message(tab).textContent(), { timeout: 5_000 }).toBe("It's your turn!");
+      await expect(tab.getByRole("link", { name: "Continue" }).getAttribute("href")).resolves.toBe(
+        released().redirect_url,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const tab of tabs) expect(new URL(tab.url()).pathname).toBe("/custom");
+    for (const context of contexts) await context.close();
+  });
+
+  it("theme 'auto' follows the system's colour scheme, as it changes", async () => {
+    current = waitingAt(4);
+    const context = await browser.newContext({ colorScheme: "light" });
+    const tab = await custom(context, { opts: JSON.stringify({ theme: "auto" }), visitor: "v-auto" });
+    await expect.poll(() => position(tab).textContent(), { timeout: 10_000 }).toBe("4");
+    const background = () =>
+      tab.evaluate(
+        `getComputedStyle(document.querySelector("[data-anteroom-overlay]").shadowRoot.querySelector(".card")).backgroundColor`,
+      );
+    await expect(tab.locator("[data-anteroom-overlay]").getAttribute("data-theme")).resolves.toBe("auto");
+    expect(await background()).toBe("rgb(255, 255, 255)");
+    await tab.emulateMedia({ colorScheme: "dark" });
+    expect(await background()).toBe("rgb(23, 26, 33)");
+    await tab.emulateMedia({ colorScheme: "light" });
+    expect(await background()).toBe("rgb(255, 255, 255)");
     await context.close();
   });
 
