@@ -11,7 +11,8 @@ import { createSite, type Harness, join, startHarness } from "../helpers/harness
 /**
  * /scripts/queue.js in a real browser (Debian's Chromium): a site's page on loopback embeds the script
  * from the waiting room (another origin), is opened with ?queue_id=&visitor_id=, and joins by itself.
- * Without /queue_events on this server the script polls; the flow is the same with SSE.
+ * The page follows its place over the server's /queue_events stream (a stand-in room below checks the
+ * offline and fallback paths).
  */
 let h: Harness;
 let base: string;
@@ -89,6 +90,8 @@ describe("queue.js on a site's page", () => {
     await releaseAll();
     await othersAhead(3);
     const context = await browser.newContext();
+    const asked: string[] = [];
+    context.on("request", (request) => asked.push(new URL(request.url()).pathname));
     const tab = await open(context, "live-1");
     const dialog = tab.getByRole("dialog", { name: "You're in line" });
     await expect(dialog.isVisible()).resolves.toBe(true);
@@ -117,6 +120,9 @@ describe("queue.js on a site's page", () => {
       currentDate: new Date(h.clock.now()),
     });
     expect(payload.sub).toBe("live-1");
+    // Live: the server's own event stream carried every change; the page never polled.
+    expect(asked).toContain("/queue_events");
+    expect(asked).not.toContain("/queue_status");
     await context.close();
   });
 
