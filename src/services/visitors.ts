@@ -117,7 +117,21 @@ export class VisitorService {
       }
     }
     const deviceHash = options.device === undefined ? null : deviceHashOf(options.device);
-    const outcome = await this.deps.batcher.join({ queueId, visitorId, deviceHash, returnTo });
+    const request = { queueId, visitorId, deviceHash, returnTo };
+    let outcome = await this.deps.batcher.join(request);
+    // The site's server is trusted with its visitor ids; a page is not (anyone can send any id with the
+    // public key). A place a page took under this id is never the server's: it ends, and the server's
+    // visitor gets a place of their own, so whoever squatted the id holds a cancelled token.
+    if (deviceHash === null && outcome.kind !== "queue_gone" && outcome.ticket.device_hash !== null) {
+      const ended = await this.endTicket(queue, queueId, outcome.ticket.seq);
+      if (ended.ticket.status === "released") {
+        throw errors.conflict("this visitor id was admitted from a browser; use another visitor id");
+      }
+      outcome = await this.deps.batcher.join(request);
+      if (outcome.kind !== "queue_gone" && outcome.ticket.device_hash !== null) {
+        throw errors.conflict("this visitor id is in line from a browser; retry");
+      }
+    }
     if (outcome.kind === "queue_gone") {
       this.deps.directory.queueChanged(queueId);
       throw errors.notFound("queue");
@@ -209,22 +223,29 @@ export class VisitorService {
 
   async cancel(ref: VisitorTicketRef): Promise<VisitorStatus> {
     const queue = await this.liveQueue(ref.queueId);
+    const result = await this.endTicket(queue, ref.queueId, ref.seq);
+    const size = await this.deps.index.waitingCount(ref.queueId).catch(() => 0);
+    return this.fromRecord(result.ticket, queue, size);
+  }
+
+  /** Cancels a waiting ticket in the record, then in the hot index; a ticket already past waiting stays. */
+  private async endTicket(
+    queue: ActiveQueue,
+    queueId: string,
+    seq: number,
+  ): Promise<{ cancelled: boolean; ticket: Ticket }> {
     const now = this.deps.clock.now();
-    const result = await this.deps.store.tickets.cancel(ref.queueId, ref.seq, iso(now));
+    const result = await this.deps.store.tickets.cancel(queueId, seq, iso(now));
     if (result === undefined) throw errors.notFound("ticket");
     if (result.cancelled) {
       this.deps.metrics.cancelled.inc(this.deps.metrics.labels(queue.id, queue.mode));
-      await this.deps.index.end(ref.queueId, [ref.seq], "cancelled", now).catch((error: unknown) => {
+      await this.deps.index.end(queueId, [seq], "cancelled", now).catch((error: unknown) => {
         // The record has it; the reconciler takes it out of the index.
-        this.deps.logger?.warn(
-          { err: error, queueId: ref.queueId },
-          "cancelled, but the hot index missed it",
-        );
+        this.deps.logger?.warn({ err: error, queueId }, "cancelled, but the hot index missed it");
       });
-      this.deps.activity?.notify(ref.queueId);
+      this.deps.activity?.notify(queueId);
     }
-    const size = await this.deps.index.waitingCount(ref.queueId).catch(() => 0);
-    return this.fromRecord(result.ticket, queue, size);
+    return result;
   }
 
   /** The site's check of an admission token; a valid one also counts as the visitor being seen. */

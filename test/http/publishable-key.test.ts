@@ -181,11 +181,41 @@ describe("POST /join with the publishable key: the device", () => {
     expect(page.body).not.toContain(server.token);
   });
 
-  it("lets the site's server (secret key) join a visitor joined from a page: the same ticket", async () => {
+  it("never hands the site's server (secret key) a place a page took under its visitor's id: the page's place ends, the server's visitor gets their own", async () => {
     const site = await pageSite();
-    const page = await pageJoined(h, { key: site.key, queueId: site.queueId, visitorId: "both" });
-    const server = await join(h, site.apiKey, site.queueId, "both");
-    expect(server.token).toBe(page.token);
+    // Someone who knows (or guesses) the id joins first with the public key from a script.
+    const squatter = await pageJoined(h, { key: site.key, queueId: site.queueId, visitorId: "alice" });
+    const server = await join(h, site.apiKey, site.queueId, "alice");
+    expect(server.token).not.toBe(squatter.token);
+    expect(server).toMatchObject({ status: "waiting", position: 1 });
+    const squatted = await h.app.inject({ method: "GET", url: `/queue_status?token=${squatter.token}` });
+    expect(squatted.json()).toMatchObject({ status: "cancelled" });
+    // Released, the admission goes to the server's visitor's token only.
+    await h.room.engine.releaseDue();
+    const released = await h.app.inject({ method: "GET", url: `/queue_status?token=${server.token}` });
+    expect(released.json()).toMatchObject({ status: "released", access_token: expect.any(String) });
+    const still = await h.app.inject({ method: "GET", url: `/queue_status?token=${squatter.token}` });
+    expect(still.json()).toMatchObject({ status: "cancelled" });
+    expect(still.body).not.toContain("access_token");
+    // The squatter cannot take the id back from a page, nor does the server's next join change places.
+    const back = await pageJoin(h, { key: site.key, queueId: site.queueId, visitorId: "alice" });
+    expect(back.statusCode).toBe(409);
+    expect((await join(h, site.apiKey, site.queueId, "alice")).token).toBe(server.token);
+  });
+
+  it("refuses the site's server an id a page was already admitted under (409), without touching that admission", async () => {
+    const site = await pageSite();
+    const page = await pageJoined(h, { key: site.key, queueId: site.queueId, visitorId: "early" });
+    await h.room.engine.releaseDue();
+    const server = await h.app.inject({
+      method: "POST",
+      url: "/join",
+      headers: { "x-api-key": site.apiKey },
+      payload: { queue_id: site.queueId, visitor_id: "early" },
+    });
+    expect(server.statusCode).toBe(409);
+    expect(server.json()).toMatchObject({ error: { code: "conflict" } });
+    expect(server.body).not.toContain(page.token);
   });
 });
 
