@@ -27,7 +27,9 @@ export function isApplicationUrl(url: string, domain: string, policy: OriginPoli
   const local = LOCAL.has(expectedHost);
   if (parsed.protocol !== "https:" && !(local && parsed.protocol === "http:")) return false;
   const host = parsed.host.toLowerCase();
-  if (host === expected || parsed.hostname.toLowerCase() === expected) return true;
+  // The port is part of the origin: another port on the same host may be another service. Only a local
+  // domain (development) matches on any port.
+  if (host === expected || (local && parsed.hostname.toLowerCase() === expected)) return true;
   return policy === "subdomains" && !local && host.endsWith(`.${expected}`);
 }
 

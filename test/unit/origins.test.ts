@@ -16,8 +16,18 @@ describe("an application's origins", () => {
     ["javascript:alert(1)", "domain", false],
     ["//shop.example.com", "domain", false],
     ["not a url", "domain", false],
+    // Another port on the host may be another service: only the domain's own (443, or the one it names).
+    ["https://shop.example.com:443/x", "domain", true],
+    ["https://shop.example.com:8443/x", "domain", false],
+    ["https://shop.example.com:0/", "domain", false],
+    ["https://www.shop.example.com:8443/", "subdomains", false],
   ] as const)("%s under %s: %s", (url, policy, allowed) => {
     expect(isApplicationUrl(url, "shop.example.com", policy)).toBe(allowed);
+  });
+
+  it("matches the port a domain setting names", () => {
+    expect(isApplicationUrl("https://shop.example.com:8443/x", "shop.example.com:8443", "domain")).toBe(true);
+    expect(isApplicationUrl("https://shop.example.com/x", "shop.example.com:8443", "domain")).toBe(false);
   });
 
   it("allows plain http only for a local domain, with its port", () => {
