@@ -42,6 +42,33 @@ describe("rate limits on page joins", () => {
     expect((await fromA(11)).statusCode).toBe(200);
   });
 
+  it("gives page joins a per-application budget of their own: a flood of them from many addresses never takes the site's server's joins", async () => {
+    const site = await createSite(h, {}, { max_joins_per_second: 2 });
+    const key = await publishableKeyOf(h, site.appId);
+    h.clock.advance(180_000);
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await pageJoin(h, {
+        key,
+        queueId: site.queueId,
+        visitorId: `flood-${i}`,
+        remoteAddress: `198.51.100.${i + 1}`,
+      });
+      codes.push(answer.statusCode);
+    }
+    expect(codes.filter((code) => code === 200)).toHaveLength(2);
+    expect(codes.filter((code) => code === 429)).toHaveLength(4);
+    for (const visitor of ["server-1", "server-2"]) {
+      const server = await h.app.inject({
+        method: "POST",
+        url: "/join",
+        headers: { "x-api-key": site.apiKey },
+        payload: { queue_id: site.queueId, visitor_id: visitor },
+      });
+      expect(server.statusCode, visitor).toBe(200);
+    }
+  });
+
   it("counts unknown publishable keys against the address's key failures; a cached real key keeps working", async () => {
     const site = await createSite(h);
     const key = await publishableKeyOf(h, site.appId);

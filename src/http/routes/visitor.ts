@@ -202,7 +202,9 @@ export function visitorRoutes(visitors: VisitorService, guard: RequestLimits): F
             guard.take(
               limits.joins,
               "joins",
-              application.id,
+              // Joins from pages (the public key, which anyone may script) have a budget of their own, so
+              // a flood of them never takes the joins of the site's own server.
+              application.publishable ? `${application.id}:page` : application.id,
               limits.joinLimit(application.maxJoinsPerSecond),
             ),
           { publishable: true },
