@@ -74,6 +74,9 @@ const worker = composeWorker({
 const api = composeApi({
   ...base,
   parts,
+  // The bench measures what one process can hold, up to the open-files limit itself; a deployment keeps
+  // 1,024 of its files back for everything else (start/open-files.ts), which the bench prints.
+  liveUpdates: { maxStreams: Number.MAX_SAFE_INTEGER },
   settings: {
     adminTokenTtlSeconds: 3600,
     allowPrivateCallbacks: true,

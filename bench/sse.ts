@@ -4,8 +4,10 @@
 // raw sockets on loopback). Reported: the streams held at once, the server's memory growth per stream
 // (heap + external, and RSS, after GC; the larger is sse_bytes_per_connection), and the time from the
 // start of a release batch to the released visitors' events arriving. See bench/README.md.
+
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { streamCapacity } from "../src/start/open-files.js";
 import { type Child, log, makeTempDir, sleep, startChild, stopChild } from "./processes.js";
 import type { SseClientsReply, SseClientsRequest } from "./sse-clients.js";
 import type { SseServerReply, SseServerRequest } from "./sse-server.js";
@@ -233,7 +235,8 @@ export async function runSseBench(requested: SseOptions): Promise<number> {
     out(`Anteroom SSE bench (embedded, ${availableParallelism()} cores, server and clients on loopback)`);
     out(
       `  ${connections} visitors in one queue; ${clientCount} client process(es) of raw sockets; ` +
-        `server open-files limit ${serverFiles.limit} (${ready.fds} open before the streams)`,
+        `server open-files limit ${serverFiles.limit} (${ready.fds} open before the streams); ` +
+        `a deployment's cap at this limit: ${streamCapacity(Number(serverFiles.limit)) ?? "10000"} streams per process`,
     );
     out(
       `streams           ${held.connected} held at once by the server's hub (${ok} opened, ${failed} failed)`,

@@ -41,6 +41,12 @@ export interface QueueEventsOptions {
    * stalled client can make the server hold.
    */
   maxBacklogBytes?: number;
+  /**
+   * Streams this process holds at most, whoever asks; past it a new stream is refused (the browser polls
+   * instead), so streams never take the sockets the process needs for everything else. Default: from the
+   * process's open-files limit (start/compose-api.ts), else 10,000.
+   */
+  maxStreams?: number;
   /** Real time in ms for coalescing and pacing (tests may step it); not the waiting room's clock. */
   realNow?: () => number;
 }
@@ -91,6 +97,7 @@ const DEFAULTS = {
   minGapMs: 250,
   shutdownRetryMs: 1_000,
   maxBacklogBytes: 16 * 1024,
+  maxStreams: 10_000,
 };
 
 /** Events the flush writes between two turns of the event loop. */
@@ -152,6 +159,11 @@ export class QueueEventsHub {
   /** Connected visitors in this process. */
   get size(): number {
     return this.count;
+  }
+
+  /** Whether the process holds as many streams as it may. */
+  get full(): boolean {
+    return this.count >= this.options.maxStreams;
   }
 
   /** Streams this process holds for one place (tabs of one browser). */

@@ -10,6 +10,7 @@ import { VisitorDirectory } from "../services/directory.js";
 import { JoinBatcher } from "../services/join-batcher.js";
 import { QueueEventsHub, type QueueEventsOptions } from "../services/queue-events.js";
 import { VisitorService } from "../services/visitors.js";
+import { openFilesLimit, streamCapacity } from "./open-files.js";
 import type { ProcessBasics, ProcessParts } from "./process.js";
 
 /** How often shared rate counts are pushed to Redis (production). */
@@ -67,13 +68,14 @@ export function composeApi(deps: ApiDeps): ApiProcess {
     activity: parts.activity,
   });
   // Live updates: this process's connected visitors, refreshed on queue activity (worker releases, joins).
+  const maxStreams = streamCapacity(openFilesLimit());
   const queueEvents = new QueueEventsHub({
     index: shared.index,
     visitors,
     clock,
     activity: parts.activity,
     logger,
-    ...(deps.liveUpdates === undefined ? {} : { options: deps.liveUpdates }),
+    options: { ...(maxStreams === undefined ? {} : { maxStreams }), ...deps.liveUpdates },
   });
   // Login counters go where API processes share them: Redis in production (each process's own while it is
   // away), this process in embedded mode.

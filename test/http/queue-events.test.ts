@@ -373,6 +373,43 @@ describe("GET /queue_events", () => {
   });
 });
 
+describe("GET /queue_events: the process's cap", () => {
+  let h: Harness;
+  let base: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ liveUpdates: { ...FAST, maxStreams: 3 } });
+    base = await listen(h.app);
+  });
+  afterAll(() => h.close());
+
+  it("holds at most maxStreams streams in all, from any addresses; past it a 429, and a closed stream frees its slot", async () => {
+    const site = await createSite(h);
+    const tokens: string[] = [];
+    for (let i = 0; i < 4; i++) tokens.push((await join(h, site.apiKey, site.queueId, `cap-${i}`)).token);
+    const open: SseClient[] = [];
+    try {
+      for (const [i, token] of tokens.slice(0, 3).entries()) {
+        open.push(await connectSse(base, token, { "x-forwarded-for": `203.0.113.${i + 1}` }));
+      }
+      expect(open.map((sse) => sse.statusCode)).toEqual([200, 200, 200]);
+      const refused = await fetch(`${base}/queue_events?token=${encodeURIComponent(tokens[3] ?? "")}`);
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+      const first = open.shift();
+      first?.close();
+      await first?.closed;
+      await vi.waitFor(async () => {
+        const again = await connectSse(base, tokens[3] ?? "");
+        open.push(again);
+        expect(again.statusCode).toBe(200);
+      });
+    } finally {
+      for (const sse of open) sse.close();
+    }
+  });
+});
+
 describe("GET /queue_events: cost, keepalive and shutdown", () => {
   let h: Harness;
   let base: string;

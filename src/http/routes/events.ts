@@ -15,8 +15,9 @@ export const RETRY_MS = 3_000;
 
 /**
  * Open streams one place may hold (tabs of one browser), and one client address (a household, an office
- * or a mobile carrier's shared address). Past either, a new stream is a 429 and the browser polls
- * `/queue_status` instead: one token or one address cannot take all of the process's sockets.
+ * or a mobile carrier's shared address); the process as a whole holds at most the hub's `maxStreams`.
+ * Past any of them, a new stream is a 429 and the browser polls `/queue_status` instead: neither one
+ * token, one address nor many addresses can take the sockets the process needs for everything else.
  */
 export const MAX_STREAMS_PER_PLACE = 8;
 export const MAX_STREAMS_PER_ADDRESS = 200;
@@ -139,7 +140,7 @@ export function eventRoutes(
         const ref = visitors.verifyToken(request.query.token);
         const address = guard.clientKey(request.raw);
         const open = perAddress.get(address) ?? 0;
-        if (open >= MAX_STREAMS_PER_ADDRESS || hub.streamsOf(ref) >= MAX_STREAMS_PER_PLACE) {
+        if (hub.full || open >= MAX_STREAMS_PER_ADDRESS || hub.streamsOf(ref) >= MAX_STREAMS_PER_PLACE) {
           throw guard.refuse("streams", STREAMS_RETRY_SECONDS);
         }
         // Counted from here, so concurrent requests of one address cannot all pass the check.
