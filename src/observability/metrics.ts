@@ -19,6 +19,7 @@ export class Metrics {
   readonly callbackFailure: Counter<"queue" | "final">;
   readonly callbackDuration: Histogram<"queue">;
   readonly queueSize: Gauge<"queue" | "mode">;
+  readonly liveStreams: Gauge;
   readonly httpDuration = new HttpDurations();
 
   constructor(
@@ -75,6 +76,11 @@ export class Metrics {
       labelNames: ["queue", "mode"],
       registers,
     });
+    this.liveStreams = new Gauge({
+      name: "anteroom_live_update_streams",
+      help: "Live-update streams (GET /queue_events) this API process holds",
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "anteroom_" });
   }
 
@@ -97,6 +103,12 @@ export class Metrics {
 
   labels(queueId: string, mode: QueueMode): { queue: string; mode: QueueMode } {
     return { queue: this.queue(queueId), mode };
+  }
+
+  /** Sets anteroom_live_update_streams from a source consulted at scrape time. */
+  collectLiveStreams(source: () => number): void {
+    const gauge = this.liveStreams;
+    (gauge as unknown as { collect: () => void }).collect = () => gauge.set(source());
   }
 
   /** Sets queue_size from a source consulted at scrape time. */

@@ -77,6 +77,7 @@ export function composeApi(deps: ApiDeps): ApiProcess {
     logger,
     options: { ...(maxStreams === undefined ? {} : { maxStreams }), ...deps.liveUpdates },
   });
+  parts.metrics.collectLiveStreams(() => queueEvents.size);
   // Login counters go where API processes share them: Redis in production (each process's own while it is
   // away), this process in embedded mode.
   const throttle =

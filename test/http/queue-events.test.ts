@@ -393,6 +393,8 @@ describe("GET /queue_events: the process's cap", () => {
         open.push(await connectSse(base, token, { "x-forwarded-for": `203.0.113.${i + 1}` }));
       }
       expect(open.map((sse) => sse.statusCode)).toEqual([200, 200, 200]);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/^anteroom_live_update_streams 3$/m);
       const refused = await fetch(`${base}/queue_events?token=${encodeURIComponent(tokens[3] ?? "")}`);
       expect(refused.status).toBe(429);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
