@@ -160,12 +160,8 @@ describe("the released visitor's redirect_url", () => {
       returnTo: "https://shop.example.com/r",
     });
     const released = await releaseUntilOut(h, joined.token);
-    const response = await h.app.inject({
-      method: "POST",
-      url: "/join",
-      headers: { "x-api-key": site.apiKey },
-      payload: { queue_id: site.queueId, visitor_id: "rec" },
-    });
-    expect(response.json()).toMatchObject({ status: "released", redirect_url: released.redirect_url });
+    // The same browser joining again (a reload): its released place, with the same redirect.
+    const again = await pageJoined(h, { key: site.key, queueId: site.queueId, visitorId: "rec" });
+    expect(again).toMatchObject({ status: "released", redirect_url: released.redirect_url });
   });
 });
