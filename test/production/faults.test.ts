@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster, createSiteVia, freePort, PrivateRedis } from "../helpers/cluster.js";
@@ -245,6 +246,16 @@ describe("production faults", () => {
     const site = await createSiteVia(api, { max_users_per_minute: 1 }, {});
     const tokens = await joinMany(site.apiKey, site.queueId, "pg-down", 50);
     await new Promise((resolve) => setTimeout(resolve, 500)); // past the first release (one a minute)
+    // Polls are answered from the index alone once the worker has given it the queue's figures (its meta):
+    // on a loaded machine that can take longer than the first release.
+    const client = new Redis(redis.url);
+    try {
+      expect(
+        await until(async () => (await client.exists(`aq:{q:${site.queueId}}:meta`)) === 1, 20_000),
+      ).toBe(true);
+    } finally {
+      client.disconnect();
+    }
     const expected = (await truePositions(site.queueId)).get(seqOf(tokens[3] ?? ""));
     const load = loadDuring(site.apiKey, site.queueId, tokens);
     postgres.stop("immediate");
