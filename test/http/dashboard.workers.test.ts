@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../helpers/harness.js";
+import { createSite, type Harness, join, startHarness } from "../helpers/harness.js";
+import { releasedIn } from "../helpers/releases.js";
 
 let h: Harness;
 
@@ -43,5 +44,30 @@ describe("dashboard: worker heartbeats", () => {
     const silent = await health();
     expect(silent.status).toBe("degraded");
     expect(silent.workers).toEqual([expect.objectContaining({ id: worker?.id, status: "down" })]);
+  });
+});
+
+describe("dashboard: a failing heartbeat", () => {
+  it("never holds up release: the loop logs it and goes on releasing", async () => {
+    const f = await startHarness();
+    try {
+      const site = await createSite(f, { max_users_per_minute: 600 });
+      await join(f, site.apiKey, site.queueId, "visitor");
+      let attempts = 0;
+      f.store.heartbeats.beat = async () => {
+        attempts++;
+        throw new Error("record unreachable for heartbeats");
+      };
+      f.room.loop.start();
+      const deadline = Date.now() + 5_000;
+      while ((await releasedIn(f, site.queueId)).length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(attempts).toBeGreaterThan(0);
+      expect(await releasedIn(f, site.queueId)).toHaveLength(1);
+      await f.room.loop.stop();
+    } finally {
+      await f.close();
+    }
   });
 });
