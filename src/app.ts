@@ -19,6 +19,7 @@ import { requestIdOf } from "./http/request-id.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
+import { dashboardRoutes } from "./http/routes/dashboard.js";
 import { eventRoutes } from "./http/routes/events.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoute } from "./http/routes/metrics.js";
@@ -34,6 +35,7 @@ import type { ReadinessCheck } from "./observability/readiness.js";
 import type { AdmissionKeys } from "./services/admission-keys.js";
 import type { AdminDeps } from "./services/applications.js";
 import type { AuthService } from "./services/auth.js";
+import type { DashboardDeps } from "./services/dashboard.js";
 import type { QueueEventsHub } from "./services/queue-events.js";
 import type { VisitorService } from "./services/visitors.js";
 
@@ -45,6 +47,8 @@ export interface AppDeps {
   visitors: VisitorService;
   /** Live updates (GET /queue_events); without it the route is not served. */
   queueEvents?: QueueEventsHub;
+  /** What the dashboards read (GET /dashboard/...); without it they are not served. */
+  dashboard?: DashboardDeps;
   /** The JWKS and signing-key rotation. */
   admission: AdmissionKeys;
   metrics: Metrics;
@@ -135,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(applicationRoutes);
     await admin.register(queueRoutes);
     await admin.register(userRoutes);
+    if (deps.dashboard !== undefined) await admin.register(dashboardRoutes(deps.dashboard));
   });
   return app;
 }

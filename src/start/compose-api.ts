@@ -97,6 +97,11 @@ export function composeApi(deps: ApiDeps): ApiProcess {
     clock,
     rateCounts === undefined ? {} : { shared: rateCounts },
   );
+  const readiness: ReadinessCheck[] = [
+    { name: "record", check: () => store.ping() },
+    ...shared.readiness,
+    ...(deps.readiness ?? []),
+  ];
   const stopRateSync =
     rateCounts === undefined ? undefined : syncRateCounts(rateLimits, RATE_SYNC_MS, logger);
   return {
@@ -115,11 +120,8 @@ export function composeApi(deps: ApiDeps): ApiProcess {
       admission: parts.admission,
       metrics: parts.metrics,
       rateLimits,
-      readiness: [
-        { name: "record", check: () => store.ping() },
-        ...shared.readiness,
-        ...(deps.readiness ?? []),
-      ],
+      dashboard: { store, clock, index: shared.index, readiness },
+      readiness,
       logger,
       trustProxy: settings.trustProxy,
       version: settings.version,

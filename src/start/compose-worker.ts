@@ -1,3 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { iso } from "../domain/time.js";
+import type { WorkerIdentity } from "../store/types.js";
 import {
   type CallbackConcurrency,
   CallbackDispatcher,
@@ -14,6 +18,11 @@ import type { ProcessBasics, ProcessParts } from "./process.js";
 /** How often a worker looks for queues Redis lost, and compares record and index. */
 const REBUILD_CHECK_MS = 1_000;
 const RECONCILE_MS = 30_000;
+/** How often a worker writes its heartbeat (dashboards call one silent for 60 s down). */
+export const HEARTBEAT_MS = 5_000;
+/** Heartbeats of workers gone this long are pruned (by any worker, about hourly). */
+const HEARTBEAT_KEEP_MS = 86_400_000;
+const HEARTBEAT_PRUNE_MS = 3_600_000;
 
 export interface WorkerSettings {
   allowPrivateCallbacks: boolean;
@@ -38,6 +47,10 @@ export interface WorkerProcess {
   expiry: Expiry;
   dispatcher: CallbackDispatcher;
   loop: WorkerLoop;
+  /** Who this worker is in its heartbeats. */
+  identity: WorkerIdentity;
+  /** Writes one heartbeat now (the loop does every HEARTBEAT_MS). */
+  beat(): Promise<void>;
   /** Loads the live queues and fills this process's hot index from the record; returns tickets loaded. */
   rebuildIndex(): Promise<number>;
   start(): void;
@@ -96,6 +109,19 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     loop.addTask("index-rebuild", REBUILD_CHECK_MS, () => upkeep.ensureLoaded());
     loop.addTask("index-reconcile", RECONCILE_MS, () => upkeep.reconcileAll());
   }
+  // The heartbeat: its own task, so a slow or failing write never holds up release (the loop logs a
+  // failure and tries again with backoff); workers silent for a day are forgotten.
+  const identity: WorkerIdentity = {
+    id: randomUUID(),
+    host: hostname(),
+    pid: process.pid,
+    started_at: iso(clock.now()),
+  };
+  const beat = () => store.heartbeats.beat(identity, iso(clock.now()));
+  loop.addTask("heartbeat", HEARTBEAT_MS, beat);
+  loop.addTask("heartbeat-prune", HEARTBEAT_PRUNE_MS, () =>
+    store.heartbeats.prune(iso(clock.now() - HEARTBEAT_KEEP_MS)),
+  );
   // A queue or application changed: release with its new settings from the next round.
   const unsubscribe = shared.events.local.subscribe((change) => {
     if (change.kind !== "keys") loop.requestRefresh();
@@ -105,6 +131,8 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     expiry,
     dispatcher,
     loop,
+    identity,
+    beat,
     async rebuildIndex() {
       await queues.refresh();
       let loaded = 0;

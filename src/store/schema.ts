@@ -145,6 +145,16 @@ export interface SigningKeysTable {
   revoked_at: string | null;
 }
 
+/** A worker process's heartbeat: written every few seconds while it runs (dashboards report silent ones). */
+export interface WorkerHeartbeatsTable {
+  /** Chosen by the process at start (a UUID). */
+  id: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  last_seen_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   user_grants: UserGrantsTable;
@@ -155,4 +165,5 @@ export interface Database {
   callback_outbox: CallbackOutboxTable;
   callback_errors: CallbackErrorsTable;
   signing_keys: SigningKeysTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
 }

@@ -3,6 +3,8 @@ import type { Visibility } from "../domain/model.js";
 export type { Visibility };
 
 import type { ApplicationRepository } from "./repositories/applications.js";
+import type { DashboardRepository } from "./repositories/dashboard.js";
+import type { WorkerHeartbeatRepository } from "./repositories/heartbeats.js";
 import type { OutboxRepository } from "./repositories/outbox.js";
 import type { QueueRepository } from "./repositories/queues.js";
 import type { ReleaseRepository } from "./repositories/releases.js";
@@ -27,6 +29,8 @@ export interface PageRequest {
 // The repositories' interfaces and row types live in repositories/, one file each; importers keep using
 // this module.
 export type * from "./repositories/applications.js";
+export type * from "./repositories/dashboard.js";
+export type * from "./repositories/heartbeats.js";
 export type * from "./repositories/outbox.js";
 export type * from "./repositories/queues.js";
 export type * from "./repositories/releases.js";
@@ -48,6 +52,8 @@ export interface Store {
   readonly releases: ReleaseRepository;
   readonly outbox: OutboxRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly heartbeats: WorkerHeartbeatRepository;
+  readonly dashboard: DashboardRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Migrations not yet applied (production processes refuse to start on an outdated schema). */

@@ -3,6 +3,8 @@ import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 import type { Dialect, Store, TicketRepository } from "../types.js";
 import { KyselyApplicationRepository } from "./applications.js";
+import { KyselyDashboardRepository } from "./dashboard.js";
+import { KyselyWorkerHeartbeatRepository } from "./heartbeats.js";
 import { KyselyOutboxRepository } from "./outbox.js";
 import { KyselyQueueRepository } from "./queues.js";
 import { KyselyReleaseRepository } from "./releases.js";
@@ -18,6 +20,8 @@ export class KyselyStore implements Store {
   readonly releases: KyselyReleaseRepository;
   readonly outbox: KyselyOutboxRepository;
   readonly signingKeys: KyselySigningKeyRepository;
+  readonly heartbeats: KyselyWorkerHeartbeatRepository;
+  readonly dashboard: KyselyDashboardRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -34,6 +38,8 @@ export class KyselyStore implements Store {
     this.releases = new KyselyReleaseRepository(db, dialect);
     this.outbox = new KyselyOutboxRepository(db, dialect);
     this.signingKeys = new KyselySigningKeyRepository(db);
+    this.heartbeats = new KyselyWorkerHeartbeatRepository(db);
+    this.dashboard = new KyselyDashboardRepository(db);
   }
 
   private migrator(db: Kysely<Database> = this.db): Migrator {
