@@ -30,8 +30,9 @@ type ExpiryReason = (typeof EXPIRY_REASONS)[number];
 
 export interface WorkerHealth {
   id: string;
-  host: string;
-  pid: number;
+  /** Where the worker runs: for admins only (a tenant's operator has no business with the hosts). */
+  host?: string;
+  pid?: number;
   started_at: string;
   last_seen_at: string;
   status: Health;
@@ -123,8 +124,10 @@ export class DashboardService {
         healthOf(readiness.find((check) => check.name === "index")),
         store.heartbeats.list(),
       ]);
-    const workerHealth = workers.map((worker) => ({
+    const admin = this.access.visibility === "all";
+    const workerHealth: WorkerHealth[] = workers.map(({ host, pid, ...worker }) => ({
       ...worker,
+      ...(admin ? { host, pid } : {}),
       status: (now - Date.parse(worker.last_seen_at) > WORKER_SILENT_MS ? "down" : "up") as Health,
     }));
     const up = (health: Health) => health === "up";

@@ -133,6 +133,13 @@ describe("dashboard: summary", () => {
       expect.objectContaining({ id: "worker-up", status: "up" }),
       expect.objectContaining({ id: "worker-silent", status: "down" }),
     ]);
+    // Where workers run is for admins only: a tenant's operator sees their health, not the hosts.
+    expect(JSON.stringify(asOperator.body.health.workers)).not.toMatch(/"host"|"pid"/);
+    const adminView = await get<Summary>("/dashboard/summary", await admin());
+    expect(adminView.body.health.workers).toEqual([
+      expect.objectContaining({ id: "worker-up", host: "w1", pid: 1 }),
+      expect.objectContaining({ id: "worker-silent", host: "w2", pid: 2 }),
+    ]);
 
     const asAdmin = await get<Summary>("/dashboard/summary", await admin());
     expect(asAdmin.body).toMatchObject({

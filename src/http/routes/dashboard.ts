@@ -30,8 +30,8 @@ const Summary = Type.Object({
     workers: Type.Array(
       Type.Object({
         id: Type.String(),
-        host: Type.String(),
-        pid: Type.Integer(),
+        host: Type.Optional(Type.String({ description: "admins only" })),
+        pid: Type.Optional(Type.Integer({ description: "admins only" })),
         started_at: Instant,
         last_seen_at: Instant,
         status: Type.Union([Type.Literal("up"), Type.Literal("down")], {
