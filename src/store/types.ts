@@ -2,6 +2,7 @@ import type { Visibility } from "../domain/model.js";
 
 export type { Visibility };
 
+import type { AlertRepository } from "./repositories/alerts.js";
 import type { ApplicationRepository } from "./repositories/applications.js";
 import type { OutboxRepository } from "./repositories/outbox.js";
 import type { QueueRepository } from "./repositories/queues.js";
@@ -26,6 +27,7 @@ export interface PageRequest {
 
 // The repositories' interfaces and row types live in repositories/, one file each; importers keep using
 // this module.
+export type * from "./repositories/alerts.js";
 export type * from "./repositories/applications.js";
 export type * from "./repositories/outbox.js";
 export type * from "./repositories/queues.js";
@@ -48,6 +50,7 @@ export interface Store {
   readonly releases: ReleaseRepository;
   readonly outbox: OutboxRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly alerts: AlertRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Migrations not yet applied (production processes refuse to start on an outdated schema). */

@@ -2,6 +2,7 @@ import { type Kysely, Migrator, sql } from "kysely";
 import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 import type { Dialect, Store, TicketRepository } from "../types.js";
+import { KyselyAlertRepository } from "./alerts.js";
 import { KyselyApplicationRepository } from "./applications.js";
 import { KyselyOutboxRepository } from "./outbox.js";
 import { KyselyQueueRepository } from "./queues.js";
@@ -18,6 +19,7 @@ export class KyselyStore implements Store {
   readonly releases: KyselyReleaseRepository;
   readonly outbox: KyselyOutboxRepository;
   readonly signingKeys: KyselySigningKeyRepository;
+  readonly alerts: KyselyAlertRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -34,6 +36,7 @@ export class KyselyStore implements Store {
     this.releases = new KyselyReleaseRepository(db, dialect);
     this.outbox = new KyselyOutboxRepository(db, dialect);
     this.signingKeys = new KyselySigningKeyRepository(db);
+    this.alerts = new KyselyAlertRepository(db, dialect);
   }
 
   private migrator(db: Kysely<Database> = this.db): Migrator {

@@ -6,6 +6,7 @@ import { releaseWindow } from "./003-release-window.js";
 import { joinLimit } from "./004-join-limit.js";
 import { callbackClaim } from "./005-callback-claim.js";
 import { visitorSide } from "./006-visitor-side.js";
+import { alerts } from "./008-alerts.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   "004-join-limit": joinLimit,
   "005-callback-claim": callbackClaim,
   "006-visitor-side": visitorSide,
+  "008-alerts": alerts,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
