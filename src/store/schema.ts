@@ -66,7 +66,7 @@ export interface QueuesTable {
   /** Last ticket number handed out in this queue. */
   next_seq: number;
   /** Queue length above which an alert fires; null: QUEUE_THRESHOLD. */
-  alert_threshold?: number | null;
+  alert_threshold: number | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;

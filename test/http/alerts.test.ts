@@ -122,3 +122,43 @@ describe("GET /dashboard/alerts", () => {
     expect(appId?.schema.maxLength).toBe(36);
   });
 });
+
+describe("alert settings in the admin API", () => {
+  it("a queue's alert_threshold: set, read, cleared, validated; the alert task reads it", async () => {
+    const created = await h.app.inject({
+      method: "POST",
+      url: "/queues/",
+      headers: admin,
+      payload: { application_id: mine, name: "Sale", max_users_per_minute: 60, alert_threshold: 500 },
+    });
+    expect(created.statusCode).toBe(201);
+    const queue = created.json<{ id: string; alert_threshold: number | null }>();
+    expect(queue.alert_threshold).toBe(500);
+    expect((await h.store.alerts.thresholds()).get(queue.id)).toBe(500);
+    const cleared = await h.app.inject({
+      method: "PUT",
+      url: `/queues/${queue.id}`,
+      headers: admin,
+      payload: { alert_threshold: null },
+    });
+    expect(cleared.json<{ alert_threshold: number | null }>().alert_threshold).toBeNull();
+    expect((await h.store.alerts.thresholds()).has(queue.id)).toBe(false);
+    for (const bad of [0, -1, 1.5, "100", 2_000_000_000]) {
+      const response = await h.app.inject({
+        method: "PUT",
+        url: `/queues/${queue.id}`,
+        headers: admin,
+        payload: { alert_threshold: bad },
+      });
+      expect(response.statusCode, String(bad)).toBe(400);
+    }
+    const viewer = await h.login("viewer@example.com");
+    const refused = await h.app.inject({
+      method: "PUT",
+      url: `/queues/${queue.id}`,
+      headers: viewer,
+      payload: { alert_threshold: 5 },
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+});

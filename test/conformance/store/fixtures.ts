@@ -47,6 +47,7 @@ export function newQueue(applicationId: string, overrides: Partial<NewQueue> = {
     admission_ttl_seconds: 3600,
     redirect_url: null,
     page: null,
+    alert_threshold: null,
     ...overrides,
   };
 }
