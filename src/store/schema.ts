@@ -44,7 +44,7 @@ export interface ApplicationsTable {
   /** Origins that may frame the waiting page, space-separated (CSP syntax); null: the domain's own. */
   frame_ancestors: string | null;
   /** Extra alert recipients, a JSON list of e-mail addresses; null: none. */
-  alert_emails?: string | null;
+  alert_emails: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;

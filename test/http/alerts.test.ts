@@ -161,4 +161,58 @@ describe("alert settings in the admin API", () => {
     });
     expect(refused.statusCode).toBe(403);
   });
+
+  it("an application's alert_emails: normalized, read back, validated; the alert task reads them", async () => {
+    const created = await h.app.inject({
+      method: "POST",
+      url: "/applications/",
+      headers: admin,
+      payload: { ...appBody(), alert_emails: [" Sale@Example.com", "sale@example.com"] },
+    });
+    expect(created.statusCode).toBe(201);
+    const app = created.json<{ id: string; alert_emails: string[] }>();
+    expect(app.alert_emails).toEqual(["sale@example.com"]);
+    const read = await get(`/applications/${app.id}`, admin);
+    expect(read.json<{ alert_emails: string[] }>().alert_emails).toEqual(["sale@example.com"]);
+    expect(await h.store.alerts.recipients(app.id)).toEqual(["sale@example.com"]);
+    const updated = await h.app.inject({
+      method: "PUT",
+      url: `/applications/${app.id}`,
+      headers: admin,
+      payload: { alert_emails: ["ops@example.com", "oncall@example.com"] },
+    });
+    expect(updated.json<{ alert_emails: string[] }>().alert_emails).toEqual([
+      "ops@example.com",
+      "oncall@example.com",
+    ]);
+    expect(await h.store.alerts.recipients(app.id)).toEqual(["ops@example.com", "oncall@example.com"]);
+    const listed = (await get("/applications/", admin)).json<{
+      items: { id: string; alert_emails: string[] }[];
+    }>();
+    expect(listed.items.find((a) => a.id === app.id)?.alert_emails).toEqual([
+      "ops@example.com",
+      "oncall@example.com",
+    ]);
+    for (const bad of [
+      ["not-an-address"],
+      [`${"a".repeat(250)}@example.com`],
+      Array.from({ length: 21 }, (_, i) => `u${i}@example.com`),
+      "ops@example.com",
+    ]) {
+      const response = await h.app.inject({
+        method: "PUT",
+        url: `/applications/${app.id}`,
+        headers: admin,
+        payload: { alert_emails: bad },
+      });
+      expect(response.statusCode, JSON.stringify(bad).slice(0, 40)).toBe(400);
+    }
+    const cleared = await h.app.inject({
+      method: "PUT",
+      url: `/applications/${app.id}`,
+      headers: admin,
+      payload: { alert_emails: [] },
+    });
+    expect(cleared.json<{ alert_emails: string[] }>().alert_emails).toEqual([]);
+  });
 });

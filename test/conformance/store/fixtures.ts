@@ -31,6 +31,7 @@ export function newApplication(overrides: Partial<NewApplication> = {}): NewAppl
     publishable_key: `pk_${randomUUID()}`,
     origin_policy: "domain",
     frame_ancestors: null,
+    alert_emails: [],
     ...overrides,
   };
 }
