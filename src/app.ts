@@ -17,6 +17,7 @@ import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { requestIdOf } from "./http/request-id.js";
 import { admissionRoutes } from "./http/routes/admission.js";
+import { alertRoutes } from "./http/routes/alerts.js";
 import { applicationRoutes } from "./http/routes/applications.js";
 import { meRoute, tokenRoute } from "./http/routes/auth.js";
 import { dashboardRoutes } from "./http/routes/dashboard.js";
@@ -140,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await admin.register(queueRoutes);
     await admin.register(userRoutes);
     if (deps.dashboard !== undefined) await admin.register(dashboardRoutes(deps.dashboard));
+    await admin.register(alertRoutes(deps.admin.store));
   });
   return app;
 }

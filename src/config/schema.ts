@@ -135,7 +135,7 @@ export const VARIABLES = {
   ADMIN_EMAIL: text(
     {
       group: ADMIN,
-      doc: "first admin's email (created at first start together with `ADMIN_PASSWORD`); the future alert recipient",
+      doc: "first admin's email (created at first start together with `ADMIN_PASSWORD`); also receives every alert",
       sample: "ops@example.com",
     },
     { check: isEmail, expected: "an email address" },
@@ -234,19 +234,40 @@ export const VARIABLES = {
 
   SMTP_HOST: text({
     group: ALERTS,
-    doc: "mail server for alerts (validated now; alerting itself is not built yet)",
+    doc: "mail server for alert e-mails (unset: no e-mail)",
     sample: "smtp.example.com",
   }),
   SMTP_PORT: integer({ group: ALERTS, doc: "mail server port" }, { min: 1, max: 65535, fallback: 587 }),
   SMTP_USER: text({ group: ALERTS, doc: "mail server user" }),
   SMTP_PASS: text({ group: ALERTS, doc: "mail server password", secret: true }),
   WEBHOOK_URL: url(
-    { group: ALERTS, doc: "Slack/Teams-style webhook for alerts (validated now; not used yet)" },
+    {
+      group: ALERTS,
+      doc: "webhook alerts are posted to (Slack, Microsoft Teams or plain JSON; see `WEBHOOK_FORMAT`); its path is a secret and never logged",
+    },
     ["http:", "https:"],
   ),
+  WEBHOOK_FORMAT: choice(
+    {
+      group: ALERTS,
+      doc: "`auto` (Slack for hooks.slack.com, Teams for *.webhook.office.com and *.logic.azure.com, JSON otherwise), `slack`, `teams` or `json`",
+    },
+    ["auto", "slack", "teams", "json"],
+    "auto",
+  ),
   QUEUE_THRESHOLD: integer(
-    { group: ALERTS, doc: "queue length that will raise an alert (validated now; not used yet)" },
+    {
+      group: ALERTS,
+      doc: "queue length above which an alert fires (a queue's `alert_threshold` overrides it)",
+    },
     { min: 1, max: 1_000_000_000, fallback: 100 },
+  ),
+  ALERT_COOLDOWN_SECONDS: integer(
+    {
+      group: ALERTS,
+      doc: "after an alert resolves, how long the same alert stays quiet if its condition comes back (against flapping)",
+    },
+    { min: 0, max: 604_800, fallback: 900 },
   ),
 
   LOG_LEVEL: choice(

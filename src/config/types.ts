@@ -34,7 +34,9 @@ export interface Config {
   adminTokenTtlSeconds: number;
   smtp: { host: string | undefined; port: number; user: string | undefined; pass: string | undefined };
   webhookUrl: string | undefined;
+  webhookFormat: "auto" | "slack" | "teams" | "json";
   queueThreshold: number;
+  alertCooldownSeconds: number;
   allowPrivateCallbacks: boolean;
   /**
    * Which proxies' X-Forwarded-For to believe for the client address (login and rate limits): none

@@ -1,5 +1,6 @@
 import type { Access } from "../domain/access.js";
 import type { Clock } from "../domain/clock.js";
+import { isEmail } from "../domain/email.js";
 import { errors } from "../domain/errors.js";
 import type { ChangeEvents } from "../domain/events.js";
 import type { OriginPolicy } from "../domain/model.js";
@@ -35,6 +36,7 @@ export interface ApplicationInput {
   max_joins_per_second?: number | null;
   origin_policy?: OriginPolicy;
   frame_ancestors?: string | null;
+  alert_emails?: string[];
 }
 
 export interface CreatedApplication extends Application {
@@ -50,6 +52,18 @@ export function normalizeDomain(domain: string): string {
   if (!DOMAIN_PATTERN.test(value))
     throw errors.validation("domain", "must be a host name such as shop.example.com");
   return value;
+}
+
+const MAX_ALERT_EMAILS = 20;
+
+/** Alert recipients in their normal form (trimmed, lowercase, each once); a 400 naming the field otherwise. */
+export function alertEmailsOf(emails: readonly string[]): string[] {
+  const normal = [...new Set(emails.map((email) => email.trim().toLowerCase()))];
+  if (normal.length > MAX_ALERT_EMAILS)
+    throw errors.validation("alert_emails", `at most ${MAX_ALERT_EMAILS}`);
+  const bad = normal.find((email) => !isEmail(email));
+  if (bad !== undefined) throw errors.validation("alert_emails", "must be e-mail addresses");
+  return normal;
 }
 
 const MAX_FRAME_SOURCES = 16;
@@ -127,6 +141,7 @@ export class ApplicationService {
         publishable_key: generatePublishableKey(),
         origin_policy: input.origin_policy ?? "domain",
         frame_ancestors: frameAncestorsOf(input.frame_ancestors ?? null),
+        alert_emails: alertEmailsOf(input.alert_emails ?? []),
       },
       this.now(),
     );
@@ -164,6 +179,7 @@ export class ApplicationService {
     if (input.max_joins_per_second !== undefined) patch.max_joins_per_second = input.max_joins_per_second;
     if (input.origin_policy !== undefined) patch.origin_policy = input.origin_policy;
     if (input.frame_ancestors !== undefined) patch.frame_ancestors = frameAncestorsOf(input.frame_ancestors);
+    if (input.alert_emails !== undefined) patch.alert_emails = alertEmailsOf(input.alert_emails);
     const updated = await this.deps.store.applications.update(id, patch, this.now());
     if (updated === undefined) throw errors.notFound("application");
     this.deps.events.applicationChanged(id);

@@ -21,6 +21,7 @@ export interface QueueSettings {
   admission_ttl_seconds?: number;
   redirect_url?: string | null;
   page?: PageSettings | null;
+  alert_threshold?: number | null;
 }
 
 export interface QueueInput extends QueueSettings {
@@ -98,6 +99,7 @@ export class QueueService {
         admission_ttl_seconds: input.admission_ttl_seconds ?? QUEUE_DEFAULTS.admission_ttl_seconds,
         redirect_url: redirectUrl ?? null,
         page: page ?? null,
+        alert_threshold: input.alert_threshold ?? null,
       },
       this.now(),
     );
@@ -140,6 +142,7 @@ export class QueueService {
       const value = input[key];
       if (value !== undefined) patch[key] = value;
     }
+    if (input.alert_threshold !== undefined) patch.alert_threshold = input.alert_threshold;
     if (input.name !== undefined) patch.name = input.name.trim();
     if (redirectUrl !== undefined) patch.redirect_url = redirectUrl;
     if (page !== undefined) patch.page = page;

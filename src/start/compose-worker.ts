@@ -2,6 +2,14 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { iso } from "../domain/time.js";
 import type { WorkerIdentity } from "../store/types.js";
+import { Alerter, type AlertSettings } from "../worker/alerts/alerter.js";
+import {
+  type AlertChannel,
+  EmailChannel,
+  type SmtpSettings,
+  WebhookChannel,
+} from "../worker/alerts/channels.js";
+import type { WebhookFormat } from "../worker/alerts/message.js";
 import {
   type CallbackConcurrency,
   CallbackDispatcher,
@@ -23,6 +31,18 @@ export const HEARTBEAT_MS = 5_000;
 /** Heartbeats of workers gone this long are pruned (by any worker, about hourly). */
 const HEARTBEAT_KEEP_MS = 86_400_000;
 const HEARTBEAT_PRUNE_MS = 3_600_000;
+/** How often a worker evaluates the alert conditions, and looks for alert notifications to send. */
+const ALERT_EVALUATE_MS = 10_000;
+const ALERT_DELIVER_MS = 2_000;
+
+/** Alerting, from the configuration: the rules' settings and the channels that are configured. */
+export interface AlertWiring {
+  settings: Partial<AlertSettings>;
+  /** SMTP_HOST and the rest; undefined: no e-mail. */
+  smtp?: SmtpSettings;
+  /** WEBHOOK_URL; undefined: no webhook. */
+  webhook?: { url: string; format: WebhookFormat | "auto" };
+}
 
 export interface WorkerSettings {
   allowPrivateCallbacks: boolean;
@@ -30,6 +50,8 @@ export interface WorkerSettings {
   callbackTimeoutMs?: number;
   /** Callback deliveries in flight at once, in all and per application (default 64 and 8). */
   callbackConcurrency?: CallbackConcurrency;
+  /** Alert rules and channels (none: alerts are still recorded, nothing is sent). */
+  alerts?: AlertWiring;
 }
 
 export interface WorkerDeps extends ProcessBasics {
@@ -40,12 +62,15 @@ export interface WorkerDeps extends ProcessBasics {
   retry?: RetryPolicy;
   random?: () => number;
   intervals?: LoopIntervals;
+  /** Tests: alert channels of their own instead of the configured ones. */
+  alertChannels?: AlertChannel[];
 }
 
 export interface WorkerProcess {
   releaser: Releaser;
   expiry: Expiry;
   dispatcher: CallbackDispatcher;
+  alerter: Alerter;
   loop: WorkerLoop;
   /** Who this worker is in its heartbeats. */
   identity: WorkerIdentity;
@@ -96,6 +121,19 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     ...(settings.callbackConcurrency === undefined ? {} : { concurrency: settings.callbackConcurrency }),
   });
   const loop = new WorkerLoop({ queues, releaser, expiry, dispatcher }, clock, logger, deps.intervals);
+  // Alerts run as tasks of their own: a slow mail server never delays a release.
+  const alerter = new Alerter({
+    store,
+    index,
+    queues,
+    channels: deps.alertChannels ?? alertChannels(settings),
+    clock,
+    logger,
+    settings: settings.alerts?.settings ?? {},
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
+  loop.addTask("alerts", ALERT_EVALUATE_MS, () => alerter.evaluate());
+  loop.addTask("alert-notifications", ALERT_DELIVER_MS, () => alerter.deliver());
   if (shared.tryLock !== undefined) {
     const upkeep = new IndexMaintenance({
       store,
@@ -130,6 +168,7 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     releaser,
     expiry,
     dispatcher,
+    alerter,
     loop,
     identity,
     beat,
@@ -146,6 +185,18 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
       // Deliveries started outside the loop (dispatchDue) still need the sender and the record.
       await dispatcher.drain();
       await sender.close();
+      await alerter.close();
     },
   };
+}
+
+function alertChannels(settings: WorkerSettings): AlertChannel[] {
+  const channels: AlertChannel[] = [];
+  const { smtp, webhook } = settings.alerts ?? {};
+  if (smtp !== undefined) channels.push(new EmailChannel(smtp));
+  if (webhook !== undefined) {
+    const sender = createCallbackSender({ allowPrivate: settings.allowPrivateCallbacks, timeoutMs: 10_000 });
+    channels.push(new WebhookChannel(webhook.url, webhook.format, sender));
+  }
+  return channels;
 }

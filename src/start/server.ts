@@ -7,7 +7,7 @@ import { Metrics } from "../observability/metrics.js";
 import { openShared } from "./adapters.js";
 import { logBanner } from "./banner.js";
 import { composeApi } from "./compose-api.js";
-import { composeWorker, type WorkerProcess } from "./compose-worker.js";
+import { type AlertWiring, composeWorker, type WorkerProcess } from "./compose-worker.js";
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openProcessParts } from "./process.js";
 import { openRuntime, requireCurrentSchema } from "./runtime.js";
@@ -86,5 +86,29 @@ export function workerSettings(config: Config) {
   return {
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     callbackLeaseMs: config.callbackLeaseSeconds * 1000,
+    alerts: alertWiring(config),
+  };
+}
+
+/** Alerting from the configuration: e-mail when SMTP_HOST is set, the webhook when WEBHOOK_URL is. */
+export function alertWiring(config: Config): AlertWiring {
+  const { smtp } = config;
+  return {
+    settings: { defaultThreshold: config.queueThreshold, cooldownMs: config.alertCooldownSeconds * 1000 },
+    ...(smtp.host === undefined
+      ? {}
+      : {
+          smtp: {
+            host: smtp.host,
+            port: smtp.port,
+            user: smtp.user,
+            pass: smtp.pass,
+            from: config.adminEmail ?? "anteroom@localhost",
+            to: config.adminEmail,
+          },
+        }),
+    ...(config.webhookUrl === undefined
+      ? {}
+      : { webhook: { url: config.webhookUrl, format: config.webhookFormat } }),
   };
 }

@@ -43,6 +43,8 @@ export interface ApplicationsTable {
   origin_policy: OriginPolicy;
   /** Origins that may frame the waiting page, space-separated (CSP syntax); null: the domain's own. */
   frame_ancestors: string | null;
+  /** Extra alert recipients, a JSON list of e-mail addresses; null: none. */
+  alert_emails: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -63,6 +65,8 @@ export interface QueuesTable {
   page_settings: string | null;
   /** Last ticket number handed out in this queue. */
   next_seq: number;
+  /** Queue length above which an alert fires; null: QUEUE_THRESHOLD. */
+  alert_threshold: number | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -166,4 +170,33 @@ export interface Database {
   callback_errors: CallbackErrorsTable;
   signing_keys: SigningKeysTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  alerts: AlertsTable;
+  alert_notifications: AlertNotificationsTable;
+}
+
+export interface AlertsTable {
+  id: string;
+  kind: string;
+  subject: string;
+  application_id: string | null;
+  state: string;
+  fired_at: string;
+  resolved_at: string | null;
+  last_notified_at: string | null;
+  /** JSON object (AlertDetails). */
+  details: string;
+}
+
+export interface AlertNotificationsTable {
+  id: string;
+  alert_id: string;
+  event: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
 }

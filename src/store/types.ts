@@ -2,6 +2,7 @@ import type { Visibility } from "../domain/model.js";
 
 export type { Visibility };
 
+import type { AlertRepository } from "./repositories/alerts.js";
 import type { ApplicationRepository } from "./repositories/applications.js";
 import type { DashboardRepository } from "./repositories/dashboard.js";
 import type { WorkerHeartbeatRepository } from "./repositories/heartbeats.js";
@@ -28,6 +29,7 @@ export interface PageRequest {
 
 // The repositories' interfaces and row types live in repositories/, one file each; importers keep using
 // this module.
+export type * from "./repositories/alerts.js";
 export type * from "./repositories/applications.js";
 export type * from "./repositories/dashboard.js";
 export type * from "./repositories/heartbeats.js";
@@ -54,6 +56,7 @@ export interface Store {
   readonly signingKeys: SigningKeyRepository;
   readonly heartbeats: WorkerHeartbeatRepository;
   readonly dashboard: DashboardRepository;
+  readonly alerts: AlertRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Migrations not yet applied (production processes refuse to start on an outdated schema). */

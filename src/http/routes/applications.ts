@@ -32,6 +32,11 @@ const FrameAncestors = Type.Union([Text(1, 4096), Type.Null()], {
     "who may frame the hosted waiting page (CSP frame-ancestors): space-separated, at most 16 of https://host[:port], 'self' or 'none'; null: https://<domain>",
 });
 
+const AlertEmails = Type.Array(Type.String({ minLength: 3, maxLength: 254 }), {
+  maxItems: 20,
+  description: "who receives this application's alerts besides ADMIN_EMAIL (at most 20 addresses)",
+});
+
 export const ApplicationSchema = Type.Object({
   id: Uuid(),
   name: Type.String(),
@@ -47,6 +52,7 @@ export const ApplicationSchema = Type.Object({
   }),
   origin_policy: OriginPolicy,
   frame_ancestors: FrameAncestors,
+  alert_emails: AlertEmails,
   created_at: Instant,
   updated_at: Instant,
 });
@@ -66,6 +72,7 @@ const CreateBody = Type.Object(
     max_joins_per_second: Type.Optional(JoinLimit),
     origin_policy: Type.Optional(OriginPolicy),
     frame_ancestors: Type.Optional(FrameAncestors),
+    alert_emails: Type.Optional(AlertEmails),
   },
   { additionalProperties: false },
 );
@@ -79,6 +86,7 @@ const UpdateBody = Type.Object(
     max_joins_per_second: Type.Optional(JoinLimit),
     origin_policy: Type.Optional(OriginPolicy),
     frame_ancestors: Type.Optional(FrameAncestors),
+    alert_emails: Type.Optional(AlertEmails),
   },
   { additionalProperties: false, minProperties: 1 },
 );

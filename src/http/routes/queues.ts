@@ -32,6 +32,10 @@ const RedirectUrl = Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), 
   description: "where a released visitor is sent (default https://<application domain>/)",
 });
 
+const AlertThreshold = Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()], {
+  description: "queue length above which an alert fires; null: QUEUE_THRESHOLD",
+});
+
 const LANGUAGE = "^[a-z]{2}(-[A-Z]{2})?$";
 /** Text per language: at most 10 languages, keys like `en` or `pt-BR`. */
 const Texts = (maxLength: number, description: string) =>
@@ -71,6 +75,7 @@ const Settings = {
   admission_ttl_seconds: AdmissionTtl,
   redirect_url: RedirectUrl,
   page: Page,
+  alert_threshold: AlertThreshold,
 };
 
 export const QueueSchema = Type.Object({
@@ -94,6 +99,7 @@ const CreateBody = Type.Object(
     admission_ttl_seconds: Type.Optional(AdmissionTtl),
     redirect_url: Type.Optional(RedirectUrl),
     page: Type.Optional(Page),
+    alert_threshold: Type.Optional(AlertThreshold),
   },
   { additionalProperties: false },
 );
@@ -108,6 +114,7 @@ const UpdateBody = Type.Object(
     admission_ttl_seconds: Type.Optional(AdmissionTtl),
     redirect_url: Type.Optional(RedirectUrl),
     page: Type.Optional(Page),
+    alert_threshold: Type.Optional(AlertThreshold),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -23,9 +23,34 @@ const PUBLIC_COLUMNS = [
   "publishable_key",
   "origin_policy",
   "frame_ancestors",
+  "alert_emails",
   "created_at",
   "updated_at",
 ] as const;
+
+function emailsOut(stored: string | null): string[] {
+  if (stored === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    return Array.isArray(parsed) ? parsed.filter((e): e is string => typeof e === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+const emailsIn = (emails: readonly string[]): string | null =>
+  emails.length === 0 ? null : JSON.stringify(emails);
+
+/** A row with its alert recipients parsed. */
+function withEmails<T extends { alert_emails: string | null }>(
+  row: T,
+): Omit<T, "alert_emails"> & { alert_emails: string[] } {
+  return { ...row, alert_emails: emailsOut(row.alert_emails) };
+}
+
+function maybe<T extends { alert_emails: string | null }>(row: T | undefined) {
+  return row === undefined ? undefined : withEmails(row);
+}
 
 export class KyselyApplicationRepository implements ApplicationRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -33,7 +58,10 @@ export class KyselyApplicationRepository implements ApplicationRepository {
   async create(app: NewApplication, now: string): Promise<ApplicationWithSecret> {
     const row = { id: newId(), ...app, created_at: now, updated_at: now, deleted_at: null };
     try {
-      await this.db.insertInto("applications").values(row).execute();
+      await this.db
+        .insertInto("applications")
+        .values({ ...row, alert_emails: emailsIn(app.alert_emails) })
+        .execute();
     } catch (error) {
       rethrowUnique(error, "applications.api_key_hash or publishable_key");
     }
@@ -49,16 +77,18 @@ export class KyselyApplicationRepository implements ApplicationRepository {
   }
 
   async findById(id: string): Promise<ApplicationWithSecret | undefined> {
-    return this.live().where("id", "=", id).executeTakeFirst();
+    return maybe(await this.live().where("id", "=", id).executeTakeFirst());
   }
 
   async findByPublishableKey(key: string): Promise<Application | undefined> {
-    return this.db
-      .selectFrom("applications")
-      .select(PUBLIC_COLUMNS)
-      .where("publishable_key", "=", key)
-      .where("deleted_at", "is", null)
-      .executeTakeFirst();
+    return maybe(
+      await this.db
+        .selectFrom("applications")
+        .select(PUBLIC_COLUMNS)
+        .where("publishable_key", "=", key)
+        .where("deleted_at", "is", null)
+        .executeTakeFirst(),
+    );
   }
 
   async rotatePublishableKey(id: string, key: string, now: string): Promise<boolean> {
@@ -72,7 +102,7 @@ export class KyselyApplicationRepository implements ApplicationRepository {
   }
 
   async findByApiKeyHash(hash: string): Promise<ApplicationWithSecret | undefined> {
-    return this.live().where("api_key_hash", "=", hash).executeTakeFirst();
+    return maybe(await this.live().where("api_key_hash", "=", hash).executeTakeFirst());
   }
 
   async list(visible: Visibility, request: PageRequest): Promise<Page<Application>> {
@@ -88,13 +118,18 @@ export class KyselyApplicationRepository implements ApplicationRepository {
       .offset(page.offset)
       .execute();
     const total = await query.select((eb) => eb.fn.countAll().as("count")).executeTakeFirst();
-    return { items, total: countOf(total) };
+    return { items: items.map(withEmails), total: countOf(total) };
   }
 
   async update(id: string, patch: ApplicationPatch, now: string): Promise<Application | undefined> {
+    const { alert_emails, ...rest } = patch;
     const result = await this.db
       .updateTable("applications")
-      .set({ ...patch, updated_at: now })
+      .set({
+        ...rest,
+        ...(alert_emails === undefined ? {} : { alert_emails: emailsIn(alert_emails) }),
+        updated_at: now,
+      })
       .where("id", "=", id)
       .where("deleted_at", "is", null)
       .executeTakeFirst();

@@ -47,6 +47,7 @@ const COLUMNS = [
   "queues.admission_ttl_seconds",
   "queues.redirect_url",
   "queues.page_settings",
+  "queues.alert_threshold",
   "queues.created_at",
   "queues.updated_at",
 ] as const;

@@ -2,6 +2,7 @@ import { type Kysely, Migrator, sql } from "kysely";
 import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 import type { Dialect, Store, TicketRepository } from "../types.js";
+import { KyselyAlertRepository } from "./alerts.js";
 import { KyselyApplicationRepository } from "./applications.js";
 import { KyselyDashboardRepository } from "./dashboard.js";
 import { KyselyWorkerHeartbeatRepository } from "./heartbeats.js";
@@ -22,6 +23,7 @@ export class KyselyStore implements Store {
   readonly signingKeys: KyselySigningKeyRepository;
   readonly heartbeats: KyselyWorkerHeartbeatRepository;
   readonly dashboard: KyselyDashboardRepository;
+  readonly alerts: KyselyAlertRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -40,6 +42,7 @@ export class KyselyStore implements Store {
     this.signingKeys = new KyselySigningKeyRepository(db);
     this.heartbeats = new KyselyWorkerHeartbeatRepository(db);
     this.dashboard = new KyselyDashboardRepository(db);
+    this.alerts = new KyselyAlertRepository(db, dialect);
   }
 
   private migrator(db: Kysely<Database> = this.db): Migrator {

@@ -7,6 +7,7 @@ import { joinLimit } from "./004-join-limit.js";
 import { callbackClaim } from "./005-callback-claim.js";
 import { visitorSide } from "./006-visitor-side.js";
 import { workerHeartbeats } from "./007-worker-heartbeats.js";
+import { alerts } from "./008-alerts.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   "005-callback-claim": callbackClaim,
   "006-visitor-side": visitorSide,
   "007-worker-heartbeats": workerHeartbeats,
+  "008-alerts": alerts,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

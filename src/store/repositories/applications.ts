@@ -14,6 +14,8 @@ export interface Application {
   origin_policy: OriginPolicy;
   /** Origins that may frame the waiting page, space-separated (CSP syntax); null: the domain's own. */
   frame_ancestors: string | null;
+  /** Who receives this application's alerts besides ADMIN_EMAIL. */
+  alert_emails: string[];
   created_at: string;
   updated_at: string;
 }
@@ -34,6 +36,7 @@ export interface NewApplication {
   publishable_key: string;
   origin_policy: OriginPolicy;
   frame_ancestors: string | null;
+  alert_emails: string[];
 }
 
 export type ApplicationPatch = Partial<
@@ -46,6 +49,7 @@ export type ApplicationPatch = Partial<
     | "max_joins_per_second"
     | "origin_policy"
     | "frame_ancestors"
+    | "alert_emails"
   >
 >;
 

@@ -14,6 +14,8 @@ export interface Queue {
   redirect_url: string | null;
   /** The waiting page's title, message, logo and accent colour; null: the defaults. */
   page: PageSettings | null;
+  /** Queue length above which an alert fires; null: QUEUE_THRESHOLD. */
+  alert_threshold: number | null;
   created_at: string;
   updated_at: string;
 }

@@ -31,6 +31,7 @@ export function newApplication(overrides: Partial<NewApplication> = {}): NewAppl
     publishable_key: `pk_${randomUUID()}`,
     origin_policy: "domain",
     frame_ancestors: null,
+    alert_emails: [],
     ...overrides,
   };
 }
@@ -47,6 +48,7 @@ export function newQueue(applicationId: string, overrides: Partial<NewQueue> = {
     admission_ttl_seconds: 3600,
     redirect_url: null,
     page: null,
+    alert_threshold: null,
     ...overrides,
   };
 }
