@@ -4,10 +4,26 @@
  * record keeps the states, the channels send.
  */
 
-export type AlertKind = "queue_length" | "dead_letters" | "release_stalled";
+export type AlertKind =
+  | "queue_length"
+  | "dead_letters"
+  | "release_stalled"
+  | "worker_down"
+  | "record_down"
+  | "index_down";
 export type AlertState = "firing" | "resolved";
 
-export const ALERT_KINDS: readonly AlertKind[] = ["queue_length", "dead_letters", "release_stalled"];
+export const ALERT_KINDS: readonly AlertKind[] = [
+  "queue_length",
+  "dead_letters",
+  "release_stalled",
+  "worker_down",
+  "record_down",
+  "index_down",
+];
+
+/** A worker that was heartbeating and has been silent this long is down (as the dashboard counts it). */
+export const WORKER_SILENT_MS = 60_000;
 
 /** How many release intervals with visitors waiting and nothing released make a stalled release. */
 export const STALL_INTERVALS = 3;
@@ -36,11 +52,20 @@ export interface DeadLetterObservation {
   count: number;
 }
 
+/** One worker's heartbeat, as the record holds it. */
+export interface WorkerObservation {
+  workerId: string;
+  /** Its last beat (ms since epoch). */
+  lastSeenAt: number;
+}
+
 export interface Observation {
   at: number;
   defaultThreshold: number;
   queues: readonly QueueObservation[];
   deadLetters: readonly DeadLetterObservation[];
+  /** Every worker heard from (pruned ones are gone: their alert resolves). */
+  workers?: readonly WorkerObservation[];
 }
 
 /** What identifies an alert: its kind and its subject (a queue's or application's id). */
@@ -94,6 +119,20 @@ export function evaluateConditions(observation: Observation): Condition[] {
         subject: dead.applicationId,
         applicationId: dead.applicationId,
         details: { count: dead.count },
+      });
+    }
+  }
+  for (const worker of observation.workers ?? []) {
+    const silentMs = observation.at - worker.lastSeenAt;
+    if (silentMs > WORKER_SILENT_MS) {
+      conditions.push({
+        kind: "worker_down",
+        subject: worker.workerId,
+        applicationId: null,
+        details: {
+          lastSeenAt: new Date(worker.lastSeenAt).toISOString(),
+          silentSeconds: Math.floor(silentMs / 1000),
+        },
       });
     }
   }
@@ -165,6 +204,12 @@ export function describeAlert(kind: AlertKind, subject: string, details: AlertDe
       return `Application ${subject}: ${String(details.count)} callback(s) dead-lettered after their retries`;
     case "release_stalled":
       return `Queue ${subject}: release stalled with ${String(details.waiting)} visitors waiting`;
+    case "worker_down":
+      return `Worker ${subject}: no heartbeat for ${String(details.silentSeconds)} s`;
+    case "record_down":
+      return `The record (database) has been unreachable for ${String(details.failingSeconds)} s`;
+    case "index_down":
+      return `The hot index has been unreachable for ${String(details.failingSeconds)} s`;
   }
 }
 
@@ -176,4 +221,10 @@ export const ALERT_ADVICE: Record<AlertKind, string> = {
     "Release callbacks to the site's server failed after every retry. Check that the callback URL is reachable and answers 2xx, then retry the dead letters.",
   release_stalled:
     "Visitors are waiting but nothing was released for three release intervals. Check that a worker is running, that the record and the index are reachable, and the worker's logs.",
+  worker_down:
+    "A worker that was heartbeating has been silent for a minute (a cleanly stopped worker removes its heartbeat and does not alert). Check whether its process or host is alive and its logs; if it crashed, the other workers carry on releasing.",
+  record_down:
+    "The record (SQLite or PostgreSQL) has not answered for 30 seconds: joins and releases fail. Check the database server, its disk and the network to it.",
+  index_down:
+    "The hot index (Redis) has not answered for 30 seconds: positions and releases fail. Check the Redis server, its memory and the network to it.",
 };

@@ -1,4 +1,5 @@
 import type { Access } from "../domain/access.js";
+import { WORKER_SILENT_MS } from "../domain/alerts.js";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
 import type { EndReason } from "../domain/model.js";
@@ -16,8 +17,9 @@ export interface DashboardDeps {
   readiness: readonly ReadinessCheck[];
 }
 
-/** A worker silent this long is reported down. */
-export const WORKER_SILENT_MS = 60_000;
+/** A worker silent this long is reported down (the same limit as the worker_down alert). */
+export { WORKER_SILENT_MS };
+
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 /** The window the measured release rate is taken over. */

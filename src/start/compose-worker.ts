@@ -186,6 +186,10 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
       await dispatcher.drain();
       await sender.close();
       await alerter.close();
+      // A clean stop: forget this worker's heartbeat so it does not raise worker_down (best effort).
+      await store.heartbeats.remove(identity.id).catch((err: unknown) => {
+        logger.warn({ err }, "could not remove the worker's heartbeat");
+      });
     },
   };
 }

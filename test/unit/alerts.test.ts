@@ -164,3 +164,49 @@ describe("alert state machine", () => {
     ]);
   });
 });
+
+describe("system health: worker_down", () => {
+  function workersAt(at: number, lastSeenAt: number): Condition[] {
+    return evaluateConditions({ ...observe(at, []), workers: [{ workerId: "w1", lastSeenAt }] });
+  }
+
+  it("a worker silent for more than 60 s is down; one that beats again or is pruned is not", () => {
+    const clock = new ManualClock(T0);
+    const lastSeen = clock.now();
+    clock.advance(60_000);
+    expect(workersAt(clock.now(), lastSeen)).toEqual([]);
+    clock.advance(1_000);
+    const down = workersAt(clock.now(), lastSeen);
+    expect(down).toEqual([
+      {
+        kind: "worker_down",
+        subject: "w1",
+        applicationId: null,
+        details: { lastSeenAt: new Date(lastSeen).toISOString(), silentSeconds: 61 },
+      },
+    ]);
+    // Fires once, then resolves when it beats again.
+    const fire = planTransitions([], down, clock.now(), 900_000);
+    expect(fire.map((t) => t.type)).toEqual(["fire"]);
+    const firing: AlertStatus = {
+      id: "x",
+      kind: "worker_down",
+      subject: "w1",
+      state: "firing",
+      firedAt: clock.now(),
+      resolvedAt: null,
+    };
+    expect(
+      planTransitions([firing], workersAt(clock.now() + 10_000, lastSeen), clock.now(), 900_000),
+    ).toEqual([]);
+    clock.advance(10_000);
+    expect(planTransitions([firing], workersAt(clock.now(), clock.now()), clock.now(), 900_000)).toEqual([
+      { type: "resolve", alert: firing },
+    ]);
+    // Pruned (no heartbeat row at all): resolves too.
+    const pruned = evaluateConditions({ ...observe(clock.now(), []), workers: [] });
+    expect(planTransitions([firing], pruned, clock.now(), 900_000)).toEqual([
+      { type: "resolve", alert: firing },
+    ]);
+  });
+});

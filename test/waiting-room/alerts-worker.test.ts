@@ -41,6 +41,7 @@ beforeEach(async () => {
   logLines.length = 0;
   await h.store.db.deleteFrom("alert_notifications").execute();
   await h.store.db.deleteFrom("alerts").execute();
+  await h.store.db.deleteFrom("worker_heartbeats").execute();
 });
 
 const capture = new Writable({
@@ -200,5 +201,43 @@ describe("alert worker task", () => {
       { limit: 50, offset: 0 },
     );
     expect(resolved.items.some((a) => a.subject === queueId && a.kind === "release_stalled")).toBe(true);
+  });
+
+  it("worker_down: a heartbeat silent for 61 s raises one alert and one notification; a beat resolves it", async () => {
+    const workers = [alerter([webhook("slack")], { defaultThreshold: 1000 }), alerter([webhook("slack")])];
+    const identity = {
+      id: "worker-silent",
+      host: "h1",
+      pid: 42,
+      started_at: new Date(h.clock.now()).toISOString(),
+    };
+    await h.store.heartbeats.beat(identity, new Date(h.clock.now()).toISOString());
+    h.clock.advance(60_000);
+    expect((await evaluateAll(workers)).fired).toBe(0);
+    h.clock.advance(1_000);
+    expect(await evaluateAll(workers)).toEqual({ fired: 1, resolved: 0 });
+    expect(await evaluateAll(workers)).toEqual({ fired: 0, resolved: 0 });
+    const sent = await Promise.all(workers.map((w) => w.deliver()));
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(receiver.received).toHaveLength(1);
+    const text = (JSON.parse(receiver.received[0]?.body ?? "{}") as { text: string }).text;
+    expect(text).toContain("FIRING: Worker worker-silent: no heartbeat for 61 s");
+    // A system alert: no application, so only admins see it.
+    const firing = await h.store.alerts.list({ visible: "all", state: "firing" }, { limit: 50, offset: 0 });
+    expect(
+      firing.items.filter((a) => a.kind === "worker_down").map((a) => [a.subject, a.application_id]),
+    ).toEqual([["worker-silent", null]]);
+
+    // It beats again: resolved once.
+    await h.store.heartbeats.beat(identity, new Date(h.clock.now()).toISOString());
+    expect(await evaluateAll(workers)).toEqual({ fired: 0, resolved: 1 });
+    await Promise.all(workers.map((w) => w.deliver()));
+    expect(receiver.received).toHaveLength(2);
+    expect((JSON.parse(receiver.received[1]?.body ?? "{}") as { text: string }).text).toContain("RESOLVED");
+
+    // A worker that stops cleanly removes its heartbeat: no alert.
+    await h.store.heartbeats.remove(identity.id);
+    h.clock.advance(120_000);
+    expect(await evaluateAll(workers)).toEqual({ fired: 0, resolved: 0 });
   });
 });

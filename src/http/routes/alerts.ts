@@ -5,8 +5,18 @@ import type { Store } from "../../store/types.js";
 import { errorResponses, Instant, PageOf, PageQuery, Uuid } from "../schemas.js";
 
 const AlertKindSchema = Type.Union(
-  [Type.Literal("queue_length"), Type.Literal("dead_letters"), Type.Literal("release_stalled")],
-  { description: "queue_length: above its threshold; dead_letters: callbacks given up; release_stalled" },
+  [
+    Type.Literal("queue_length"),
+    Type.Literal("dead_letters"),
+    Type.Literal("release_stalled"),
+    Type.Literal("worker_down"),
+    Type.Literal("record_down"),
+    Type.Literal("index_down"),
+  ],
+  {
+    description:
+      "queue_length: above its threshold; dead_letters: callbacks given up; release_stalled; system alerts (admins only): worker_down, record_down, index_down",
+  },
 );
 const AlertStateSchema = Type.Union([Type.Literal("firing"), Type.Literal("resolved")]);
 
@@ -15,7 +25,7 @@ const AlertSchema = Type.Object({
   kind: AlertKindSchema,
   subject: Type.String({
     description:
-      "what the alert is about: a queue's id (queue_length, release_stalled) or an application's (dead_letters)",
+      "what the alert is about: a queue's id (queue_length, release_stalled), an application's (dead_letters), a worker's (worker_down) or the component (record, index)",
   }),
   application_id: Type.Union([Type.String(), Type.Null()], { description: "null: a system-wide alert" }),
   state: AlertStateSchema,

@@ -31,4 +31,8 @@ export class KyselyWorkerHeartbeatRepository implements WorkerHeartbeatRepositor
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom("worker_heartbeats").where("id", "=", id).execute();
+  }
 }

@@ -12,4 +12,6 @@ export interface WorkerHeartbeatRepository {
   list(): Promise<WorkerHeartbeat[]>;
   /** Forgets workers last seen before `cutoff`; returns how many. */
   prune(cutoff: string): Promise<number>;
+  /** Forgets one worker (it stopped cleanly: no worker_down alert for it). */
+  remove(id: string): Promise<void>;
 }

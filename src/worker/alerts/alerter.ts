@@ -39,7 +39,7 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
 };
 
 export interface AlerterDeps {
-  store: Pick<Store, "alerts">;
+  store: Pick<Store, "alerts" | "heartbeats">;
   index: Pick<QueueIndex, "waitingCount" | "waitingPage">;
   queues: Pick<ActiveQueues, "all">;
   channels: readonly AlertChannel[];
@@ -74,13 +74,18 @@ export class Alerter {
     const { store, clock } = this.deps;
     const now = clock.now();
     const { cooldownMs, deadLetterWindowMs, defaultThreshold } = this.settings;
-    const [thresholds, deadLetters, queues] = await Promise.all([
+    const [thresholds, deadLetters, queues, heartbeats] = await Promise.all([
       store.alerts.thresholds(),
       store.alerts.deadLettersSince(new Date(now - deadLetterWindowMs).toISOString()),
       this.observeQueues(now),
+      store.heartbeats.list(),
     ]);
     for (const queue of queues) queue.threshold = thresholds.get(queue.queueId) ?? null;
-    const conditions = evaluateConditions({ at: now, defaultThreshold, queues, deadLetters });
+    const workers = heartbeats.map((beat) => ({
+      workerId: beat.id,
+      lastSeenAt: Date.parse(beat.last_seen_at),
+    }));
+    const conditions = evaluateConditions({ at: now, defaultThreshold, queues, deadLetters, workers });
     const recent = await store.alerts.recent(new Date(now - cooldownMs).toISOString());
     const transitions = planTransitions(recent.map(toStatus), conditions, now, cooldownMs);
     const channels = [...this.channels.keys()];
