@@ -52,6 +52,23 @@ export interface DeadLetterObservation {
   count: number;
 }
 
+/** A record or index health check failing continuously this long is an alert (record_down, index_down). */
+export const UNREACHABLE_MS = 30_000;
+
+export type Component = "record" | "index";
+
+/** One dependency's health, as the evaluating worker tracks it in memory. */
+export interface ComponentObservation {
+  component: Component;
+  /** Since when its check has failed without a break (ms since epoch); null: healthy. */
+  failingSince: number | null;
+}
+
+/** The failure tracking: the first failure's time is kept while the check keeps failing; a success clears it. */
+export function trackFailure(failingSince: number | null, healthy: boolean, now: number): number | null {
+  return healthy ? null : (failingSince ?? now);
+}
+
 /** One worker's heartbeat, as the record holds it. */
 export interface WorkerObservation {
   workerId: string;
@@ -66,6 +83,8 @@ export interface Observation {
   deadLetters: readonly DeadLetterObservation[];
   /** Every worker heard from (pruned ones are gone: their alert resolves). */
   workers?: readonly WorkerObservation[];
+  /** The record's and the index's health checks. */
+  components?: readonly ComponentObservation[];
 }
 
 /** What identifies an alert: its kind and its subject (a queue's or application's id). */
@@ -132,6 +151,19 @@ export function evaluateConditions(observation: Observation): Condition[] {
         details: {
           lastSeenAt: new Date(worker.lastSeenAt).toISOString(),
           silentSeconds: Math.floor(silentMs / 1000),
+        },
+      });
+    }
+  }
+  for (const { component, failingSince } of observation.components ?? []) {
+    if (failingSince !== null && observation.at - failingSince >= UNREACHABLE_MS) {
+      conditions.push({
+        kind: component === "record" ? "record_down" : "index_down",
+        subject: component,
+        applicationId: null,
+        details: {
+          failingSince: new Date(failingSince).toISOString(),
+          failingSeconds: Math.floor((observation.at - failingSince) / 1000),
         },
       });
     }

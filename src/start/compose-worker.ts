@@ -122,6 +122,7 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
   });
   const loop = new WorkerLoop({ queues, releaser, expiry, dispatcher }, clock, logger, deps.intervals);
   // Alerts run as tasks of their own: a slow mail server never delays a release.
+  const indexCheck = shared.readiness.find((check) => check.name === "index");
   const alerter = new Alerter({
     store,
     index,
@@ -130,6 +131,11 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     clock,
     logger,
     settings: settings.alerts?.settings ?? {},
+    health: {
+      record: () => store.ping(),
+      // The in-process index has no check of its own; Redis's is its readiness check.
+      ...(indexCheck === undefined ? {} : { index: () => indexCheck.check() }),
+    },
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
   loop.addTask("alerts", ALERT_EVALUATE_MS, () => alerter.evaluate());

@@ -7,6 +7,7 @@ import {
   type Observation,
   planTransitions,
   type QueueObservation,
+  trackFailure,
 } from "../../src/domain/alerts.js";
 import { ManualClock } from "../../src/domain/clock.js";
 
@@ -208,5 +209,43 @@ describe("system health: worker_down", () => {
     expect(planTransitions([firing], pruned, clock.now(), 900_000)).toEqual([
       { type: "resolve", alert: firing },
     ]);
+  });
+});
+
+describe("system health: record_down, index_down", () => {
+  it("fires after 30 s of continuous failure; a success resets the tracking", () => {
+    const clock = new ManualClock(T0);
+    let since: number | null = null;
+    const look = (healthy: boolean): Condition[] => {
+      since = trackFailure(since, healthy, clock.now());
+      return evaluateConditions({
+        ...observe(clock.now(), []),
+        components: [{ component: "index", failingSince: since }],
+      });
+    };
+    expect(look(false)).toEqual([]);
+    clock.advance(20_000);
+    expect(look(false)).toEqual([]);
+    clock.advance(5_000);
+    expect(look(true)).toEqual([]); // a success: the 30 s start again
+    clock.advance(5_000);
+    expect(look(false)).toEqual([]);
+    clock.advance(29_999);
+    expect(look(false)).toEqual([]);
+    clock.advance(1);
+    expect(look(false)).toEqual([
+      {
+        kind: "index_down",
+        subject: "index",
+        applicationId: null,
+        details: { failingSince: new Date(T0 + 30_000).toISOString(), failingSeconds: 30 },
+      },
+    ]);
+    expect(look(true)).toEqual([]);
+    const record = evaluateConditions({
+      ...observe(T0 + 30_000, []),
+      components: [{ component: "record", failingSince: T0 }],
+    });
+    expect(record.map((c) => [c.kind, c.subject])).toEqual([["record_down", "record"]]);
   });
 });

@@ -240,4 +240,55 @@ describe("alert worker task", () => {
     h.clock.advance(120_000);
     expect(await evaluateAll(workers)).toEqual({ fired: 0, resolved: 0 });
   });
+
+  it("index_down after 30 s of failed checks (recorded, admins only); record_down straight to the channels", async () => {
+    let indexUp = false;
+    let recordUp = true;
+    const made = new Alerter({
+      store: h.store,
+      index: h.room.index,
+      queues: h.room.queues,
+      channels: [webhook("slack")],
+      clock: h.clock,
+      logger: pino({ level: "debug" }, capture),
+      settings: { defaultThreshold: 1000 },
+      health: {
+        index: async () => {
+          if (!indexUp) throw new Error("index unreachable");
+        },
+        record: async () => {
+          if (!recordUp) throw new Error("record unreachable");
+        },
+      },
+    });
+    alerters.push(made);
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 0 });
+    h.clock.advance(29_000);
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 0 });
+    h.clock.advance(1_000);
+    expect(await made.evaluate()).toEqual({ fired: 1, resolved: 0 });
+    expect(await made.deliver()).toBe(1);
+    expect((JSON.parse(receiver.received[0]?.body ?? "{}") as { text: string }).text).toContain(
+      "FIRING: The hot index has been unreachable for 30 s",
+    );
+    indexUp = true;
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 1 });
+
+    // The record down: nothing recorded, the alert goes straight to the channels, once, then its resolution.
+    recordUp = false;
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 0 });
+    h.clock.advance(30_000);
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 0 });
+    expect(await made.evaluate()).toEqual({ fired: 0, resolved: 0 });
+    expect(receiver.received).toHaveLength(2);
+    expect((JSON.parse(receiver.received[1]?.body ?? "{}") as { text: string }).text).toContain(
+      "FIRING: The record (database) has been unreachable for 30 s",
+    );
+    recordUp = true;
+    await made.evaluate();
+    expect(receiver.received).toHaveLength(3);
+    expect((JSON.parse(receiver.received[2]?.body ?? "{}") as { text: string }).text).toContain("RESOLVED");
+    const kinds = await h.store.db.selectFrom("alerts").select(["kind", "state", "application_id"]).execute();
+    expect(kinds).toEqual([{ kind: "index_down", state: "resolved", application_id: null }]);
+  });
 });

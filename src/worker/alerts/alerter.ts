@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import {
+  type AlertKind,
   type AlertStatus,
+  type Component,
   evaluateConditions,
   planTransitions,
   type QueueObservation,
+  trackFailure,
 } from "../../domain/alerts.js";
 import { retryDelayMs } from "../../domain/backoff.js";
 import type { Clock } from "../../domain/clock.js";
@@ -47,7 +51,12 @@ export interface AlerterDeps {
   logger: Logger;
   settings?: Partial<AlertSettings>;
   random?: () => number;
+  /** Health checks of the record and the index (they throw when unreachable); a missing one counts healthy. */
+  health?: Partial<Record<Component, () => Promise<void>>>;
 }
+
+/** Alerts about queues, which need the index to observe: kept as they are while the index is down. */
+const QUEUE_KINDS: ReadonlySet<AlertKind> = new Set<AlertKind>(["queue_length", "release_stalled"]);
 
 const CLAIM_BATCH = 20;
 
@@ -63,6 +72,10 @@ export class Alerter {
   /** Per queue: the head of the line last seen, and since when it has not moved. */
   private readonly heads = new Map<string, { head: number | undefined; since: number }>();
   private readonly channels: Map<AlertChannelName, AlertChannel>;
+  /** Per component: since when its health check has failed without a break (in memory, per worker). */
+  private readonly failing: Record<Component, number | null> = { record: null, index: null };
+  /** The record_down alert this worker sent straight to the channels (the record could not hold it). */
+  private recordDown: { id: string; failingSince: number } | undefined;
 
   constructor(private readonly deps: AlerterDeps) {
     this.settings = { ...DEFAULT_ALERT_SETTINGS, ...deps.settings };
@@ -73,11 +86,15 @@ export class Alerter {
   async evaluate(): Promise<{ fired: number; resolved: number }> {
     const { store, clock } = this.deps;
     const now = clock.now();
+    const [recordUp, indexUp] = await Promise.all([this.probe("record", now), this.probe("index", now)]);
+    await this.checkRecordDown(now, recordUp);
+    // Nothing can be read or recorded without the record: record_down went straight to the channels.
+    if (!recordUp) return { fired: 0, resolved: 0 };
     const { cooldownMs, deadLetterWindowMs, defaultThreshold } = this.settings;
     const [thresholds, deadLetters, queues, heartbeats] = await Promise.all([
       store.alerts.thresholds(),
       store.alerts.deadLettersSince(new Date(now - deadLetterWindowMs).toISOString()),
-      this.observeQueues(now),
+      indexUp ? this.observeQueues(now) : Promise.resolve([]),
       store.heartbeats.list(),
     ]);
     for (const queue of queues) queue.threshold = thresholds.get(queue.queueId) ?? null;
@@ -85,9 +102,19 @@ export class Alerter {
       workerId: beat.id,
       lastSeenAt: Date.parse(beat.last_seen_at),
     }));
-    const conditions = evaluateConditions({ at: now, defaultThreshold, queues, deadLetters, workers });
+    const components = [{ component: "index" as const, failingSince: this.failing.index }];
+    const conditions = evaluateConditions({
+      at: now,
+      defaultThreshold,
+      queues,
+      deadLetters,
+      workers,
+      components,
+    });
     const recent = await store.alerts.recent(new Date(now - cooldownMs).toISOString());
-    const transitions = planTransitions(recent.map(toStatus), conditions, now, cooldownMs);
+    // The index down, the queues were not observed: their alerts neither fire nor resolve meanwhile.
+    const statuses = recent.map(toStatus).filter((status) => indexUp || !QUEUE_KINDS.has(status.kind));
+    const transitions = planTransitions(statuses, conditions, now, cooldownMs);
     const channels = [...this.channels.keys()];
     const at = new Date(now).toISOString();
     let fired = 0;
@@ -116,6 +143,82 @@ export class Alerter {
       }
     }
     return { fired, resolved };
+  }
+
+  /** Runs one health check and tracks since when it has failed; returns whether it passed. */
+  private async probe(component: Component, now: number): Promise<boolean> {
+    const check = this.deps.health?.[component];
+    let healthy = true;
+    if (check !== undefined) {
+      try {
+        await check();
+      } catch (err) {
+        healthy = false;
+        const error = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+        this.deps.logger.warn({ component, error }, "health check failed");
+      }
+    }
+    this.failing[component] = trackFailure(this.failing[component], healthy, now);
+    return healthy;
+  }
+
+  /**
+   * record_down cannot be written to the record it is about: each worker that sees the record fail for 30 s
+   * sends it straight to the channels (once per outage, no retry, admins only), and its resolution when the
+   * record answers again. It never appears in the record's alert history.
+   */
+  private async checkRecordDown(now: number, recordUp: boolean): Promise<void> {
+    if (!recordUp && this.recordDown === undefined) {
+      const [condition] = evaluateConditions({
+        at: now,
+        defaultThreshold: 0,
+        queues: [],
+        deadLetters: [],
+        components: [{ component: "record", failingSince: this.failing.record }],
+      });
+      if (condition === undefined) return;
+      const id = randomUUID();
+      this.recordDown = { id, failingSince: this.failing.record ?? now };
+      this.deps.logger.error({ alert: id, kind: "record_down" }, "alert fired (record unreachable)");
+      await this.sendDirect({
+        alertId: id,
+        kind: "record_down",
+        subject: "record",
+        applicationId: null,
+        event: "fired",
+        at: now,
+        details: condition.details,
+      });
+    } else if (recordUp && this.recordDown !== undefined) {
+      const { id, failingSince } = this.recordDown;
+      this.recordDown = undefined;
+      this.deps.logger.info({ alert: id, kind: "record_down" }, "alert resolved (record reachable)");
+      await this.sendDirect({
+        alertId: id,
+        kind: "record_down",
+        subject: "record",
+        applicationId: null,
+        event: "resolved",
+        at: now,
+        details: {
+          failingSince: new Date(failingSince).toISOString(),
+          failingSeconds: Math.floor((now - failingSince) / 1000),
+        },
+      });
+    }
+  }
+
+  private async sendDirect(message: AlertMessage): Promise<void> {
+    await Promise.all(
+      [...this.channels.values()].map(async (channel) => {
+        try {
+          await channel.send(message, []);
+        } catch (err) {
+          const error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+          this.deps.logger.error({ alert: message.alertId, channel: channel.name, error }, "alert not sent");
+        }
+      }),
+    );
   }
 
   private async observeQueues(now: number): Promise<QueueObservation[]> {
