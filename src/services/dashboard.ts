@@ -60,6 +60,10 @@ export interface QueueStats {
   waiting: number;
   configured_rate_per_minute: number;
   measured_rate_per_minute: number;
+  /** Visitors released in the last minute. */
+  released_last_minute: number;
+  /** Joins since the queue was made (a counter: a console takes its rate from two readings). */
+  joined_total: number;
   oldest_waiting_joined_at: string | null;
   longest_wait_seconds: number;
   estimated_drain_seconds: number | null;
@@ -161,9 +165,10 @@ export class DashboardService {
     const now = clock.now();
     const queues = await store.dashboard.queues(this.access.visibility, applicationId);
     const ids = queues.map((queue) => queue.id);
-    const [waiting, recent, oldest, admitted, pending, failed] = await Promise.all([
+    const [waiting, recent, lastMinute, oldest, admitted, pending, failed] = await Promise.all([
       this.waiting(ids),
       store.dashboard.releasedSince(ids, iso(now - RATE_WINDOW_MS)),
+      store.dashboard.releasedSince(ids, iso(now - 60_000)),
       store.dashboard.oldestWaiting(ids),
       store.dashboard.activeAdmitted(ids),
       store.dashboard.pendingCallbacks(ids),
@@ -181,6 +186,8 @@ export class DashboardService {
         waiting: line,
         configured_rate_per_minute: queue.max_users_per_minute,
         measured_rate_per_minute: Math.round(measured * 100) / 100,
+        released_last_minute: lastMinute.get(queue.id) ?? 0,
+        joined_total: queue.next_seq,
         oldest_waiting_joined_at: joinedAt ?? null,
         longest_wait_seconds:
           joinedAt === undefined ? 0 : Math.max(0, Math.floor((now - Date.parse(joinedAt)) / 1000)),

@@ -32,6 +32,8 @@ interface Stats {
   waiting: number;
   configured_rate_per_minute: number;
   measured_rate_per_minute: number;
+  released_last_minute: number;
+  joined_total: number;
   oldest_waiting_joined_at: string | null;
   longest_wait_seconds: number;
   estimated_drain_seconds: number | null;
@@ -186,6 +188,11 @@ describe("dashboard: summary", () => {
 
 describe("dashboard: queue stats", () => {
   it("gives each queue its line, rates, longest wait, time to drain, admitted visitors and callbacks", async () => {
+    const before = await get<{ items: Stats[] }>(
+      `/dashboard/queue_stats?app_id=${mine.appId}`,
+      await viewer(),
+    );
+    const joinedBefore = before.body.items[0]?.joined_total ?? Number.NaN;
     for (let i = 0; i < 4; i++) await join(h, mine.apiKey, mine.queueId, `later-${i}`);
     const joinedAt = h.clock.now();
     h.clock.advance(30_000);
@@ -213,6 +220,10 @@ describe("dashboard: queue stats", () => {
       waiting,
       configured_rate_per_minute: 1,
       measured_rate_per_minute: recent / 5,
+      released_last_minute: (await releasedIn(h, mine.queueId)).filter(
+        (row) => Date.parse(String(row.released_at)) >= now - MINUTE,
+      ).length,
+      joined_total: joinedBefore + 4,
       oldest_waiting_joined_at: iso(joinedAt),
       longest_wait_seconds: Math.floor((now - joinedAt) / 1000),
       estimated_drain_seconds: Math.ceil((waiting / (recent / 5)) * 60),

@@ -52,6 +52,11 @@ const QueueStats = Type.Object({
     minimum: 0,
     description: "releases a minute over the last 5 minutes",
   }),
+  released_last_minute: Type.Integer({ minimum: 0, description: "visitors released in the last 60 s" }),
+  joined_total: Type.Integer({
+    minimum: 0,
+    description: "joins since the queue was made (a counter: take a join rate from two readings)",
+  }),
   oldest_waiting_joined_at: Type.Union([Instant, Type.Null()], {
     description: "when the visitor at the front of the line joined; null: nobody waits",
   }),

@@ -40,12 +40,14 @@ export class KyselyDashboardRepository implements DashboardRepository {
         "queues.name",
         "queues.mode",
         "queues.max_users_per_minute",
+        "queues.next_seq",
       ])
       .where("queues.deleted_at", "is", null)
       .where("applications.deleted_at", "is", null);
     if (visible !== "all") query = query.where("queues.application_id", "in", visible);
     if (applicationId !== undefined) query = query.where("queues.application_id", "=", applicationId);
-    return query.orderBy("queues.created_at").orderBy("queues.id").execute();
+    const rows = await query.orderBy("queues.created_at").orderBy("queues.id").execute();
+    return rows.map((row) => ({ ...row, next_seq: Number(row.next_seq) }));
   }
 
   async applicationCount(visible: Visibility): Promise<number> {

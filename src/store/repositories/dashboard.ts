@@ -8,6 +8,8 @@ export interface DashboardQueue {
   name: string;
   mode: QueueMode;
   max_users_per_minute: number;
+  /** Tickets ever handed out in the queue (its last ticket number): every join, counted once. */
+  next_seq: number;
 }
 
 /** Counts of one queue (or one application's queues) by queue id. */
