@@ -51,8 +51,11 @@ describe.each(dialects)("Store conformance, dashboard: $name", (dialect) => {
         name: a.queue.name,
         mode: a.queue.mode,
         max_users_per_minute: a.queue.max_users_per_minute,
+        next_seq: 0,
       },
     ]);
+    await joined(t.store, a.queue.id, ["v1", "v2", "v3"]);
+    expect((await dashboard.queues([a.app.id]))[0]?.next_seq).toBe(3);
     expect(await dashboard.queues("all", b.app.id)).toHaveLength(1);
     expect(await dashboard.queues([a.app.id], b.app.id)).toEqual([]);
     expect(await dashboard.queues([])).toEqual([]);
