@@ -1,11 +1,16 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, logout, onLogout } from "./api.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
+import { AlertsPage } from "./pages/alerts.js";
+import { AnalyticsPage } from "./pages/analytics.js";
 import { ApplicationPage, ApplicationsPage } from "./pages/applications.js";
+import { CallbacksPage } from "./pages/callbacks.js";
+import { KeysPage } from "./pages/keys.js";
 import { LivePage } from "./pages/live.js";
 import { Login } from "./pages/login.js";
 import { QueuePage } from "./pages/queues.js";
 import { SummaryPage } from "./pages/summary.js";
+import { UsersPage } from "./pages/users.js";
 import type { Me } from "./types.js";
 import { ErrorBox } from "./ui.js";
 
@@ -28,6 +33,11 @@ const NAV: NavItem[] = [
   { path: "", key: "nav.summary" },
   { path: "live", key: "nav.live" },
   { path: "apps", key: "nav.applications" },
+  { path: "analytics", key: "nav.analytics" },
+  { path: "callbacks", key: "nav.callbacks" },
+  { path: "alerts", key: "nav.alerts" },
+  { path: "users", key: "nav.users", admin: true },
+  { path: "keys", key: "nav.keys" },
 ];
 
 function Page({ me, route }: { me: Me; route: string[] }) {
@@ -43,6 +53,16 @@ function Page({ me, route }: { me: Me; route: string[] }) {
       return second === undefined ? null : <QueuePage me={me} id={second} key={second} />;
     case "live":
       return <LivePage appId={second} queueId={third} key={`${second}-${third}`} />;
+    case "analytics":
+      return <AnalyticsPage appId={second} key={second} />;
+    case "callbacks":
+      return <CallbacksPage me={me} appId={second} key={second} />;
+    case "alerts":
+      return <AlertsPage />;
+    case "users":
+      return <UsersPage me={me} />;
+    case "keys":
+      return <KeysPage me={me} />;
     default:
       return <p>{t("common.not_found")}</p>;
   }
