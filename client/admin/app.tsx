@@ -153,10 +153,10 @@ export function App() {
         </nav>
         <div class="who">
           {picker}
-          <span class="muted breakable" title={me.email}>
+          <span class="muted breakable email" title={me.email}>
             {me.email} · {t(`role.${me.role}`)}
           </span>
-          <button type="button" onClick={() => logout()}>
+          <button type="button" title={`${me.email} · ${t(`role.${me.role}`)}`} onClick={() => logout()}>
             {t("nav.logout")}
           </button>
         </div>

@@ -4,28 +4,45 @@ import { language, num } from "./i18n.js";
 
 export interface ChartSeries {
   label: string;
-  /** A CSS custom property of the theme (`--series-1`), read when the chart is made. */
-  color: string;
+  /** The theme's colour: 1 to 4 (`--series-N`). */
+  color: 1 | 2 | 3 | 4;
   dashed?: boolean;
+  /** On a scale of its own, with its axis on the right (a count beside rates). */
+  right?: boolean;
 }
 
-/** A time-series chart (uPlot, x in seconds since the epoch) that follows its container's width. */
+/** The labels of the time axis, by what a tick spans. */
+export type TimeFormat = "time" | "day" | "hour";
+
+const FORMATS: Record<TimeFormat, Intl.DateTimeFormatOptions> = {
+  time: { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false },
+  day: { month: "short", day: "numeric" },
+  hour: { month: "short", day: "numeric", hour: "2-digit", hour12: false },
+};
+
+/**
+ * A time-series chart (uPlot, x in seconds since the epoch) that follows its container's width. The
+ * legend is the page's own (so it reads in the page's direction); time runs left to right in every
+ * language, with the labels in the page's language.
+ */
 export function Chart({
   title,
   series,
   data,
+  time = "time",
   height = 220,
   id,
 }: {
   title: string;
   series: ChartSeries[];
   data: uPlot.AlignedData;
+  time?: TimeFormat;
   height?: number;
   id?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const shape = series.map((s) => s.label).join("|");
+  const shape = `${series.map((s) => `${s.label}:${s.color}:${s.right === true}`).join("|")}|${time}|${height}`;
 
   useEffect(() => {
     const element = box.current;
@@ -37,28 +54,30 @@ export function Chart({
       grid: { stroke: color("--grid"), width: 1 },
       ticks: { stroke: color("--grid"), width: 1 },
     };
-    const yAxis: uPlot.Axis = { ...lines, values: (_u, values) => values.map((value) => num(value, 1)) };
-    const dates = new Intl.DateTimeFormat(language(), {
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
+    const numbers = (_u: uPlot, values: number[]) => values.map((value) => num(value, 1));
+    const dates = new Intl.DateTimeFormat(language(), FORMATS[time]);
+    const axes: uPlot.Axis[] = [
+      { ...lines, space: 90, values: (_u, splits) => splits.map((s) => dates.format(new Date(s * 1000))) },
+      { ...lines, values: numbers, size: 56 },
+    ];
+    if (series.some((s) => s.right === true))
+      axes.push({ ...lines, scale: "right", side: 1, grid: { show: false }, values: numbers, size: 56 });
     const made = new uPlot(
       {
         width: Math.max(200, element.clientWidth),
         height,
+        legend: { show: false },
         series: [
-          { value: (_u, value) => (value === null ? "—" : dates.format(new Date(value * 1000))) },
+          {},
           ...series.map((s) => ({
             label: s.label,
-            stroke: color(s.color),
+            stroke: color(`--series-${s.color}`),
             width: 2,
+            ...(s.right === true ? { scale: "right" } : {}),
             ...(s.dashed === true ? { dash: [6, 4] } : {}),
-            value: (_u: uPlot, value: number | null) => (value === null ? "—" : num(value, 1)),
           })),
         ],
-        axes: [lines, yAxis],
+        axes,
         scales: { x: { time: true } },
         cursor: { drag: { x: false, y: false } },
       },
@@ -75,7 +94,7 @@ export function Chart({
       made.destroy();
       plot.current = null;
     };
-  }, [shape, height]);
+  }, [shape]);
 
   useEffect(() => {
     plot.current?.setData(data);
@@ -84,7 +103,17 @@ export function Chart({
   return (
     <figure class="chart" id={id}>
       <figcaption>{title}</figcaption>
-      {/* Time runs left to right in every language. */}
+      <ul class="legend">
+        {series.map((s) => (
+          <li key={s.label}>
+            <span
+              class={`swatch swatch-${s.color}${s.dashed === true ? " dashed" : ""}`}
+              aria-hidden="true"
+            />
+            {s.label}
+          </li>
+        ))}
+      </ul>
       <div class="chart-box" dir="ltr" ref={box} />
     </figure>
   );

@@ -117,20 +117,22 @@ export function AnalyticsPage({ appId }: { appId?: string }) {
             id="analytics-traffic"
             title={t("analytics.traffic")}
             series={[
-              { label: t("analytics.joins"), color: "--series-2" },
-              { label: t("analytics.releases"), color: "--series-3" },
+              { label: t("analytics.joins"), color: 2 },
+              { label: t("analytics.releases"), color: 3 },
             ]}
             data={charts.traffic}
+            time={data.granularity}
           />
           <Chart
             id="analytics-wait"
             title={t("analytics.wait")}
             series={[
-              { label: t("analytics.p50"), color: "--series-1" },
-              { label: t("analytics.p90"), color: "--series-4" },
-              { label: t("analytics.p99"), color: "--series-2", dashed: true },
+              { label: t("analytics.p50"), color: 1 },
+              { label: t("analytics.p90"), color: 4 },
+              { label: t("analytics.p99"), color: 2, dashed: true },
             ]}
             data={charts.wait}
+            time={data.granularity}
           />
           <h2>{t("analytics.totals")}</h2>
           <div class="stats">

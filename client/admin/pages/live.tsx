@@ -146,9 +146,9 @@ function QueueLive({ stats, readings }: { stats: QueueStats; readings: Reading[]
         id={`live-chart-${stats.queue_id}`}
         title={t("live.chart")}
         series={[
-          { label: t("live.series_waiting"), color: "--series-1" },
-          { label: t("live.series_joins"), color: "--series-2" },
-          { label: t("live.series_releases"), color: "--series-3", dashed: true },
+          { label: t("live.series_waiting"), color: 1, right: true },
+          { label: t("live.series_joins"), color: 2 },
+          { label: t("live.series_releases"), color: 3, dashed: true },
         ]}
         data={data}
       />
