@@ -264,7 +264,11 @@ describe("roles", () => {
     const operator = await openConsole();
     await logIn(operator.page, "operator@example.com");
     await go(operator.page, `apps/${site.appId}`);
-    await operator.page.getByRole("button", { name: "Save" }).waitFor();
+    // While an operator, a save goes through (the form sends nothing an operator may not set).
+    await operator.page.getByLabel("Name", { exact: true }).fill("Viewer's shop, edited");
+    await operator.page.getByRole("button", { name: "Save" }).click();
+    await operator.page.getByText("Saved.").waitFor();
+    expect((await h.store.applications.findById(site.appId))?.name).toBe("Viewer's shop, edited");
     const demoted = await h.app.inject({
       method: "PUT",
       url: `/users/${await h.userId("operator@example.com")}`,
