@@ -16,7 +16,8 @@ export type TimeFormat = "time" | "day" | "hour";
 
 const FORMATS: Record<TimeFormat, Intl.DateTimeFormatOptions> = {
   time: { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false },
-  day: { month: "short", day: "numeric" },
+  // Day buckets are UTC days (the API's): label them as such wherever the browser is.
+  day: { month: "short", day: "numeric", timeZone: "UTC" },
   hour: { month: "short", day: "numeric", hour: "2-digit", hour12: false },
 };
 

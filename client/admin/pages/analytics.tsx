@@ -150,7 +150,7 @@ export function AnalyticsPage({ appId }: { appId?: string }) {
             />
             <Stat label={t("analytics.peak_waiting")} value={num(totals.peak_waiting)} />
             <Stat
-              label={t("analytics.p50")}
+              label={t("analytics.median_wait")}
               value={duration(totals.wait_ms.p50 === null ? null : totals.wait_ms.p50 / 1000)}
               note={`p90 ${duration(totals.wait_ms.p90 === null ? null : totals.wait_ms.p90 / 1000)}, p99 ${duration(totals.wait_ms.p99 === null ? null : totals.wait_ms.p99 / 1000)}`}
             />
