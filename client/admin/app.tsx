@@ -101,16 +101,19 @@ export function App() {
   };
 
   const picker = (
-    <label class="lang-picker">
-      <span class="visually-hidden">{t("common.language")}</span>
-      <select value={lang} onChange={(event) => chooseLanguage(event.currentTarget.value)}>
+    <span class="lang-picker">
+      <select
+        aria-label={t("common.language")}
+        value={lang}
+        onChange={(event) => chooseLanguage(event.currentTarget.value)}
+      >
         {LANGUAGES.map((code) => (
           <option key={code} value={code} lang={code}>
             {new Intl.DisplayNames([code], { type: "language" }).of(code) ?? code}
           </option>
         ))}
       </select>
-    </label>
+    </span>
   );
 
   if (me === undefined) {

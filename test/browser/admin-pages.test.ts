@@ -262,3 +262,57 @@ describe("accessibility of the other pages", () => {
     }
   }
 });
+
+describe("the live view's polling and the session's language", () => {
+  it("polls every 2 s, pauses while the tab is hidden and resumes when it shows again", async () => {
+    const { context, page } = await openConsole("admin@example.com");
+    let polls = 0;
+    page.on("request", (request) => {
+      if (request.url().includes("/dashboard/queue_stats")) polls++;
+    });
+    await go(page, `live/${site.appId}`);
+    await page.locator(".live-queue").waitFor();
+    await expect.poll(() => polls, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    // The tab is hidden (as a browser does when another tab is in front).
+    await page.evaluate(`
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+    `);
+    await page.getByText("Paused while this tab is hidden").waitFor();
+    const whileHidden = polls;
+    await page.waitForTimeout(5_000);
+    expect(polls - whileHidden).toBeLessThanOrEqual(1); // at most the one already under way
+    await page.evaluate(`
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "visible" });
+      document.dispatchEvent(new Event("visibilitychange"));
+    `);
+    await page.getByText("Updates every 2 s").waitFor();
+    await expect.poll(() => polls, { timeout: 10_000 }).toBeGreaterThan(whileHidden + 1);
+    await context.close();
+  });
+
+  it("switching to Arabic keeps the session and turns the page right to left", async () => {
+    const { context, page } = await openConsole("admin@example.com");
+    await go(page, "apps");
+    await page.locator("main h1", { hasText: "Applications" }).waitFor();
+    await page.getByLabel("Language", { exact: true }).selectOption("ar");
+    await page.locator("main h1", { hasText: "التطبيقات" }).waitFor();
+    expect(await page.locator("html").getAttribute("dir")).toBe("rtl");
+    expect(await page.locator("html").getAttribute("lang")).toBe("ar");
+    expect(await page.locator("header nav").count()).toBe(1);
+    await context.close();
+  });
+
+  it("the API's validation error names the field the operator got wrong", async () => {
+    const { context, page } = await openConsole("admin@example.com");
+    await go(page, `queues/${site.queueId}`);
+    await page.getByLabel("Logo URL", { exact: true }).fill("http://insecure.example/logo.png");
+    await page.getByRole("button", { name: "Save" }).click();
+    const error = page.locator(".error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("Some input was not accepted.");
+    expect(await error.textContent()).toContain("validation_failed (400)");
+    expect(await error.textContent()).toContain("page.logo_url");
+    await context.close();
+  });
+});
