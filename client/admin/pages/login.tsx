@@ -22,7 +22,7 @@ export function Login({ onLoggedIn, reason }: { onLoggedIn: () => Promise<void>;
       )}
       <form onSubmit={submit} class="stack">
         <Field label={t("login.email")}>
-          <input name="username" type="email" autocomplete="username" required maxLength={254} />
+          <input name="username" type="email" autocomplete="username" required maxLength={254} dir="ltr" />
         </Field>
         <Field label={t("login.password")}>
           <input name="password" type="password" autocomplete="current-password" required maxLength={1024} />

@@ -226,7 +226,7 @@ export function UsersPage({ me }: { me: Me }) {
         <form onSubmit={submit} class="grid-form" key={formKey}>
           <fieldset disabled={create.busy}>
             <Field label={t("users.email")}>
-              <input name="email" type="email" required maxLength={254} autocomplete="off" />
+              <input name="email" type="email" required maxLength={254} autocomplete="off" dir="ltr" />
             </Field>
             <Field label={t("users.password")} hint={t("users.password_hint")}>
               <input name="password" type="password" required minLength={12} autocomplete="new-password" />
