@@ -3,6 +3,7 @@
 // Anteroom are measured in interleaved rounds (plain, join, status) and the ratios are medians of the
 // per-round ratios, so a noisy neighbour slowing the machine for a while moves both sides of a ratio.
 // Progress goes to stderr; results go to stdout, whose last line is one JSON object. See bench/README.md.
+import { runAnalyticsBench } from "./analytics.js";
 import { type Fixture, setUp } from "./fixture.js";
 import {
   cannon,
@@ -114,7 +115,13 @@ async function main(): Promise<number> {
     startWatchdog(600_000);
     return runSseBench(sse);
   }
-  const options = parseOptions(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args.includes("--analytics")) {
+    startWatchdog(600_000);
+    const options = parseOptions(args.filter((arg) => arg !== "--analytics"));
+    return runAnalyticsBench(options.mode, { cpuProf: options.cpuProf });
+  }
+  const options = parseOptions(args);
   // Whatever happens, the bench ends: the fixed-length phases plus a generous bound for the rest
   // (startup, pre-join, which stops itself after 300 s, and the memory probe, killed after 120 s).
   startWatchdog((options.warmup * 3 + options.duration * 3 * options.rounds) * 1000 + 600_000);

@@ -7,7 +7,11 @@ export interface Fixture {
   apiKey: string;
 }
 
-async function call(url: string, init: RequestInit, expected: number): Promise<Record<string, unknown>> {
+export async function call(
+  url: string,
+  init: RequestInit,
+  expected: number,
+): Promise<Record<string, unknown>> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
@@ -24,16 +28,16 @@ async function call(url: string, init: RequestInit, expected: number): Promise<R
   return parsed as Record<string, unknown>;
 }
 
-function stringField(object: Record<string, unknown>, key: string): string {
+export function stringField(object: Record<string, unknown>, key: string): string {
   const value = object[key];
   if (typeof value !== "string") throw new Error(`expected a string "${key}" in ${JSON.stringify(object)}`);
   return value;
 }
 
-export async function setUp(target: Target): Promise<Fixture> {
-  const base = target.adminUrl;
+/** Logs in as the target's first admin; returns the bearer token. */
+export async function adminToken(target: Target): Promise<string> {
   const login = await call(
-    `${base}/auth/token`,
+    `${target.adminUrl}/auth/token`,
     {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -45,8 +49,13 @@ export async function setUp(target: Target): Promise<Fixture> {
     },
     200,
   );
+  return stringField(login, "access_token");
+}
+
+export async function setUp(target: Target): Promise<Fixture> {
+  const base = target.adminUrl;
   const headers = {
-    authorization: `Bearer ${stringField(login, "access_token")}`,
+    authorization: `Bearer ${await adminToken(target)}`,
     "content-type": "application/json",
   };
   const application = await call(

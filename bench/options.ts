@@ -38,7 +38,8 @@ const HELP =
   "  Each round measures plain node:http, then POST /join, then GET /queue_status for --duration seconds;\n" +
   "  the reported ratios are medians of the per-round ratios.\n" +
   "  --cpu-prof <dir>  profile the server under test; written when it stops\n" +
-  "  --sse [N]         instead: N live-update (SSE) visitors, default 20000 (--sse-batches B, default 20)\n";
+  "  --sse [N]         instead: N live-update (SSE) visitors, default 20000 (--sse-batches B, default 20)\n" +
+  "  --analytics       instead: GET /dashboard/analytics over 90 days of rollups of 1M visitors a day\n";
 
 export class UsageError extends Error {}
 

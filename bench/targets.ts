@@ -2,6 +2,7 @@
 // LIST of base URLs; the load generator spreads its connections over them (see load.ts), so a deployment
 // with several API processes is measured through all of them at once.
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { MemoryFigures } from "./memory-probe.js";
 import type { Mode } from "./options.js";
 import {
@@ -33,6 +34,8 @@ export interface Target extends Server {
   adminPassword: string;
   /** The last output lines of every process of the target, for error messages. */
   tail(): string;
+  /** Where the target keeps its record (benches that prepare data there, such as --analytics). */
+  record: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 }
 
 export interface TargetOptions {
@@ -152,6 +155,7 @@ function asTarget(
   describe: string,
   baseUrls: string[],
   credentials: Credentials,
+  record: Target["record"],
 ): Target {
   const adminUrl = baseUrls[0];
   if (adminUrl === undefined) throw new Error(`${describe}: no API process`);
@@ -163,6 +167,7 @@ function asTarget(
     adminPassword: credentials.adminPassword,
     stop: () => group.stop(),
     tail: () => group.tail(),
+    record,
   };
 }
 
@@ -183,7 +188,10 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
         const dataDir = group.tempDir("anteroom-bench-");
         const env = anteroomEnv(credentials, { DATA_DIR: dataDir.path });
         const url = await startApi(group, "anteroom (embedded)", nodeArgs, env);
-        return asTarget(group, "embedded (SQLite + in-process index)", [url], credentials);
+        return asTarget(group, "embedded (SQLite + in-process index)", [url], credentials, {
+          kind: "sqlite",
+          path: join(dataDir.path, "anteroom.db"),
+        });
       }
       case "production": {
         const credentials = newCredentials();
@@ -197,7 +205,16 @@ export async function startTarget(mode: Mode, options: TargetOptions = {}): Prom
         ];
         await startWorker((child) => group.add(child), nodeArgs, env);
         return {
-          ...asTarget(group, "production (PostgreSQL + Redis, 2 API processes, 1 worker)", urls, credentials),
+          ...asTarget(
+            group,
+            "production (PostgreSQL + Redis, 2 API processes, 1 worker)",
+            urls,
+            credentials,
+            {
+              kind: "postgres",
+              url: services.dbUrl,
+            },
+          ),
           measureMemory: (visitors) => measureRedisMemory(services.redisUrl, visitors),
         };
       }

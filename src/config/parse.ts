@@ -56,6 +56,7 @@ function assemble(v: Values): Config {
     metricsPort: v.METRICS_PORT,
     metricsToken: v.METRICS_TOKEN,
     callbackLeaseSeconds: v.CALLBACK_LEASE_SECONDS,
+    retentionDays: v.RETENTION_DAYS,
     rateLimits: {
       statusPerSecond: v.RATE_LIMIT_STATUS_PER_SECOND,
       joinsPerSecond: v.RATE_LIMIT_JOINS_PER_SECOND,

@@ -231,6 +231,13 @@ export const VARIABLES = {
     },
     { min: 5, max: 3600, fallback: 60 },
   ),
+  RETENTION_DAYS: integer(
+    {
+      group: PROCESSES,
+      doc: "days a visitor's ticket (and its callbacks) is kept after it ended; analytics rollups are kept for good",
+    },
+    { min: 1, max: 3650, fallback: 30 },
+  ),
 
   SMTP_HOST: text({
     group: ALERTS,

@@ -37,6 +37,8 @@ export interface Config {
   webhookFormat: "auto" | "slack" | "teams" | "json";
   queueThreshold: number;
   alertCooldownSeconds: number;
+  /** Days an ended ticket is kept before the worker prunes it (rollups stay). */
+  retentionDays: number;
   allowPrivateCallbacks: boolean;
   /**
    * Which proxies' X-Forwarded-For to believe for the client address (login and rate limits): none

@@ -47,3 +47,16 @@ export function PageOf<T extends TSchema>(item: T) {
 export function errorResponses(...statuses: number[]): Record<number, { $ref: string }> {
   return Object.fromEntries(statuses.map((status) => [status, { $ref: "ErrorBody#" }]));
 }
+
+/**
+ * A nullable integer or number as a plain `type: [...]`, not anyOf: the response serializer picks an
+ * anyOf branch by validating each value, which costs on the hot path and on long series.
+ */
+export const NullableInteger = (options: { description?: string; minimum?: number } | string = {}) =>
+  Type.Unsafe<number | null>({
+    type: ["integer", "null"],
+    ...(typeof options === "string" ? { description: options } : options),
+  });
+
+export const NullableNumber = (options: { description?: string; minimum?: number; maximum?: number } = {}) =>
+  Type.Unsafe<number | null>({ type: ["number", "null"], ...options });

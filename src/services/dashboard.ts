@@ -1,12 +1,19 @@
 import type { Access } from "../domain/access.js";
 import { WORKER_SILENT_MS } from "../domain/alerts.js";
+import {
+  type AnalyticsPoint,
+  analyticsRange,
+  series as foldSeries,
+  type Granularity,
+  type StoredHour,
+} from "../domain/analytics.js";
 import type { Clock } from "../domain/clock.js";
 import { errors } from "../domain/errors.js";
 import type { EndReason } from "../domain/model.js";
 import { iso } from "../domain/time.js";
 import type { QueueIndex } from "../index/types.js";
 import type { ReadinessCheck } from "../observability/readiness.js";
-import type { DeadLetter, Page, PageRequest, Store } from "../store/types.js";
+import type { DeadLetter, Page, PageRequest, RollupRow, Store } from "../store/types.js";
 
 /** What the dashboards read: the record, the hot index's line lengths, and the readiness checks. */
 export interface DashboardDeps {
@@ -21,6 +28,11 @@ export interface DashboardDeps {
 export { WORKER_SILENT_MS };
 
 const DAY_MS = 86_400_000;
+/**
+ * Stored rows one analytics answer may fold: 90 days by hour of 23 applications, or by day of 555. Beyond
+ * it the question is refused (narrow it) rather than held in memory.
+ */
+export const MAX_ANALYTICS_ROWS = 50_000;
 const HOUR_MS = 3_600_000;
 /** The window the measured release rate is taken over. */
 const RATE_WINDOW_MS = 5 * 60_000;
@@ -69,6 +81,30 @@ export interface QueueStats {
   estimated_drain_seconds: number | null;
   admitted_active: number;
   callbacks: { pending: number; failed: number };
+}
+
+export interface AnalyticsQuery {
+  applicationId?: string;
+  queueId?: string;
+  /** 1 to 90: the last `days` UTC days, today included. */
+  days: number;
+  granularity: Granularity;
+}
+
+export interface Analytics {
+  application_id: string | null;
+  queue_id: string | null;
+  days: number;
+  granularity: Granularity;
+  from: string;
+  to: string;
+  generated_at: string;
+  series: (AnalyticsPoint & { start: string })[];
+  totals: AnalyticsPoint;
+}
+
+function storedHour(row: RollupRow): StoredHour {
+  return { ...row, queue_id: row.subject_id, hour: Date.parse(row.period_start) };
 }
 
 const sum = (counts: Map<string, number>): number => [...counts.values()].reduce((a, b) => a + b, 0);
@@ -197,6 +233,59 @@ export class DashboardService {
       };
     });
     return { application_id: applicationId, items };
+  }
+
+  /**
+   * Joins, releases, cancels, expiries, wait percentiles, peak line and callbacks per day or per hour, from
+   * the worker's hourly rollups (never from tickets): of one queue, one application, or every visible one.
+   */
+  async analytics(query: AnalyticsQuery): Promise<Analytics> {
+    const { applicationId, queueId, days, granularity } = query;
+    if (applicationId !== undefined) this.requireVisible(applicationId);
+    this.access.require("queue:read");
+    const { store, clock } = this.deps;
+    if (applicationId !== undefined && (await store.applications.findById(applicationId)) === undefined) {
+      throw errors.notFound("application");
+    }
+    if (queueId !== undefined) {
+      const queue = await store.queues.findById(queueId);
+      if (
+        queue === undefined ||
+        !this.access.canSee(queue.application_id) ||
+        (applicationId !== undefined && queue.application_id !== applicationId)
+      ) {
+        throw errors.notFound("queue");
+      }
+    }
+    const now = clock.now();
+    const range = analyticsRange(now, days, granularity);
+    const rows = await store.analytics.rows({
+      span: granularity,
+      visible: this.access.visibility,
+      ...(applicationId === undefined ? {} : { applicationId }),
+      ...(queueId === undefined ? {} : { queueId }),
+      from: iso(range.from),
+      to: iso(range.to),
+      limit: MAX_ANALYTICS_ROWS + 1,
+    });
+    if (rows.length > MAX_ANALYTICS_ROWS) {
+      throw errors.validation(
+        "app_id",
+        `this question covers more than ${MAX_ANALYTICS_ROWS} stored periods: ask about one application, fewer days, or by day`,
+      );
+    }
+    const folded = foldSeries(rows.map(storedHour), range, granularity);
+    return {
+      application_id: applicationId ?? null,
+      queue_id: queueId ?? null,
+      days,
+      granularity,
+      from: iso(folded.from),
+      to: iso(folded.to),
+      generated_at: iso(now),
+      series: folded.series.map(({ start, ...point }) => ({ start: iso(start), ...point })),
+      totals: folded.totals,
+    };
   }
 
   async callbackErrors(page: PageRequest, applicationId?: string): Promise<Page<DeadLetter>> {

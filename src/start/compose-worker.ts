@@ -11,6 +11,12 @@ import {
 } from "../worker/alerts/channels.js";
 import type { WebhookFormat } from "../worker/alerts/message.js";
 import {
+  AnalyticsRollup,
+  DEFAULT_ROLLUP_SETTINGS,
+  PRUNE_EVERY_MS,
+  ROLLUP_EVERY_MS,
+} from "../worker/analytics/rollup.js";
+import {
   type CallbackConcurrency,
   CallbackDispatcher,
   type RetryPolicy,
@@ -52,6 +58,8 @@ export interface WorkerSettings {
   callbackConcurrency?: CallbackConcurrency;
   /** Alert rules and channels (none: alerts are still recorded, nothing is sent). */
   alerts?: AlertWiring;
+  /** Days ended tickets are kept (default 30); analytics rollups are kept for good. */
+  retentionDays?: number;
 }
 
 export interface WorkerDeps extends ProcessBasics {
@@ -71,6 +79,7 @@ export interface WorkerProcess {
   expiry: Expiry;
   dispatcher: CallbackDispatcher;
   alerter: Alerter;
+  analytics: AnalyticsRollup;
   loop: WorkerLoop;
   /** Who this worker is in its heartbeats. */
   identity: WorkerIdentity;
@@ -139,6 +148,17 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
   loop.addTask("alerts", ALERT_EVALUATE_MS, () => alerter.evaluate());
+  // Analytics: hourly rollups of each queue's events, and pruning of tickets past the retention.
+  const analytics = new AnalyticsRollup({
+    store,
+    index,
+    queues,
+    clock,
+    logger,
+    settings: { retentionDays: settings.retentionDays ?? DEFAULT_ROLLUP_SETTINGS.retentionDays },
+  });
+  loop.addTask("analytics-rollup", ROLLUP_EVERY_MS, () => analytics.rollUp());
+  loop.addTask("ticket-prune", PRUNE_EVERY_MS, () => analytics.prune());
   loop.addTask("alert-notifications", ALERT_DELIVER_MS, () => alerter.deliver());
   if (shared.tryLock !== undefined) {
     const upkeep = new IndexMaintenance({
@@ -175,6 +195,7 @@ export function composeWorker(deps: WorkerDeps): WorkerProcess {
     expiry,
     dispatcher,
     alerter,
+    analytics,
     loop,
     identity,
     beat,

@@ -86,6 +86,7 @@ export function workerSettings(config: Config) {
   return {
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     callbackLeaseMs: config.callbackLeaseSeconds * 1000,
+    retentionDays: config.retentionDays,
     alerts: alertWiring(config),
   };
 }

@@ -125,6 +125,8 @@ export interface CallbackOutboxTable {
   last_status: number | null;
   created_at: string;
   delivered_at: string | null;
+  /** How long the successful attempt took, in ms (null: not delivered, or delivered before this was kept). */
+  duration_ms: number | null;
 }
 
 export interface CallbackErrorsTable {
@@ -159,6 +161,9 @@ export interface WorkerHeartbeatsTable {
   last_seen_at: string;
 }
 
+export type RollupSpan = "hour" | "day";
+export type RollupLevel = "queue" | "application";
+
 export interface Database {
   users: UsersTable;
   user_grants: UserGrantsTable;
@@ -172,6 +177,41 @@ export interface Database {
   worker_heartbeats: WorkerHeartbeatsTable;
   alerts: AlertsTable;
   alert_notifications: AlertNotificationsTable;
+  queue_rollups: QueueRollupsTable;
+  rollup_cursors: RollupCursorsTable;
+}
+
+/**
+ * One queue's hour or UTC day of analytics (see domain/analytics.ts); histograms in domain/histogram.ts's
+ * text form.
+ */
+export interface QueueRollupsTable {
+  /** The queue's id, or the application's for its sums over all its queues. */
+  subject_id: string;
+  level: RollupLevel;
+  application_id: string;
+  span: RollupSpan;
+  /** The hour's or the day's start. */
+  period_start: string;
+  joins: number;
+  releases: number;
+  cancels: number;
+  abandoned: number;
+  not_seen: number;
+  admission_ended: number;
+  callbacks_delivered: number;
+  callbacks_failed: number;
+  /** The longest line sampled in the period (an application's: of all its queues at once). */
+  peak_waiting: number;
+  wait_hist: string;
+  callback_hist: string;
+}
+
+/** How far a queue's rollup got: events before `rolled_until`, joins up to ticket `rolled_seq`. */
+export interface RollupCursorsTable {
+  queue_id: string;
+  rolled_until: string;
+  rolled_seq: number;
 }
 
 export interface AlertsTable {

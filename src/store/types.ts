@@ -3,6 +3,7 @@ import type { Visibility } from "../domain/model.js";
 export type { Visibility };
 
 import type { AlertRepository } from "./repositories/alerts.js";
+import type { AnalyticsRepository } from "./repositories/analytics.js";
 import type { ApplicationRepository } from "./repositories/applications.js";
 import type { DashboardRepository } from "./repositories/dashboard.js";
 import type { WorkerHeartbeatRepository } from "./repositories/heartbeats.js";
@@ -12,10 +13,18 @@ import type { ReleaseRepository } from "./repositories/releases.js";
 import type { SigningKeyRepository } from "./repositories/signing-keys.js";
 import type { TicketRepository } from "./repositories/tickets.js";
 import type { UserRepository } from "./repositories/users.js";
-import type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus } from "./schema.js";
+import type {
+  EndReason,
+  OriginPolicy,
+  QueueMode,
+  Role,
+  RollupLevel,
+  RollupSpan,
+  TicketStatus,
+} from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
-export type { EndReason, OriginPolicy, QueueMode, Role, TicketStatus };
+export type { EndReason, OriginPolicy, QueueMode, Role, RollupLevel, RollupSpan, TicketStatus };
 
 export interface Page<T> {
   items: T[];
@@ -30,6 +39,7 @@ export interface PageRequest {
 // The repositories' interfaces and row types live in repositories/, one file each; importers keep using
 // this module.
 export type * from "./repositories/alerts.js";
+export type * from "./repositories/analytics.js";
 export type * from "./repositories/applications.js";
 export type * from "./repositories/dashboard.js";
 export type * from "./repositories/heartbeats.js";
@@ -57,6 +67,7 @@ export interface Store {
   readonly heartbeats: WorkerHeartbeatRepository;
   readonly dashboard: DashboardRepository;
   readonly alerts: AlertRepository;
+  readonly analytics: AnalyticsRepository;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Migrations not yet applied (production processes refuse to start on an outdated schema). */

@@ -30,6 +30,7 @@ import { composeWorker, type WorkerDeps, type WorkerSettings } from "../../src/s
 import { openProcessParts } from "../../src/start/process.js";
 import type { KyselyStore } from "../../src/store/kysely/store.js";
 import type { Role } from "../../src/store/types.js";
+import type { AnalyticsRollup } from "../../src/worker/analytics/rollup.js";
 import type { CallbackDispatcher } from "../../src/worker/callbacks/dispatcher.js";
 import type { WorkerLoop } from "../../src/worker/loop.js";
 import type { Expiry } from "../../src/worker/release/expiry.js";
@@ -83,6 +84,8 @@ export interface TestRoom {
   releaser: Releaser;
   expiry: Expiry;
   dispatcher: CallbackDispatcher;
+  /** The worker's analytics rollup and ticket pruning (run by hand, like the rest). */
+  analytics: AnalyticsRollup;
   loop: WorkerLoop;
   engine: WorkerRounds;
   close(): Promise<void>;
@@ -220,6 +223,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       releaser: worker.releaser,
       expiry: worker.expiry,
       dispatcher: worker.dispatcher,
+      analytics: worker.analytics,
       loop: worker.loop,
       engine: {
         releaseDue: () => worker.releaser.releaseDue(),

@@ -7,7 +7,7 @@ import type { VisitorTicketRef } from "../../domain/visitor-token.js";
 import { isPublishableKey, type KeyApplication } from "../../services/directory.js";
 import type { JoinOptions, VisitorService } from "../../services/visitors.js";
 import type { RequestLimits } from "../plugins/rate-limit.js";
-import { errorResponses, Uuid } from "../schemas.js";
+import { errorResponses, NullableInteger, Uuid } from "../schemas.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -18,13 +18,8 @@ declare module "fastify" {
   }
 }
 
-// Plain `type: [...]` and `enum` rather than anyOf: the response serializer picks an anyOf branch by
-// validating each value, which the hot path cannot afford.
-const NullableInteger = (description?: string) =>
-  Type.Unsafe<number | null>({
-    type: ["integer", "null"],
-    ...(description === undefined ? {} : { description }),
-  });
+// Plain `type: [...]` (NullableInteger) and `enum` rather than anyOf: the response serializer picks an
+// anyOf branch by validating each value, which the hot path cannot afford.
 
 export const VisitorStatusSchema = Type.Object({
   status: Type.Unsafe<"waiting" | "released" | "expired" | "cancelled">({

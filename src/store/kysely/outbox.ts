@@ -107,11 +107,13 @@ export class KyselyOutboxRepository implements OutboxRepository {
     attempts: number,
     status: number,
     now: string,
+    durationMs?: number,
   ): Promise<boolean> {
     const result = await this.db
       .updateTable("callback_outbox")
       .set({
         status: "delivered",
+        duration_ms: durationMs === undefined ? null : Math.round(durationMs),
         attempts,
         last_status: status,
         delivered_at: now,

@@ -3,6 +3,7 @@ import { migrationProvider } from "../migrations/index.js";
 import type { Database } from "../schema.js";
 import type { Dialect, Store, TicketRepository } from "../types.js";
 import { KyselyAlertRepository } from "./alerts.js";
+import { KyselyAnalyticsRepository } from "./analytics.js";
 import { KyselyApplicationRepository } from "./applications.js";
 import { KyselyDashboardRepository } from "./dashboard.js";
 import { KyselyWorkerHeartbeatRepository } from "./heartbeats.js";
@@ -24,6 +25,7 @@ export class KyselyStore implements Store {
   readonly heartbeats: KyselyWorkerHeartbeatRepository;
   readonly dashboard: KyselyDashboardRepository;
   readonly alerts: KyselyAlertRepository;
+  readonly analytics: KyselyAnalyticsRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -43,6 +45,7 @@ export class KyselyStore implements Store {
     this.heartbeats = new KyselyWorkerHeartbeatRepository(db);
     this.dashboard = new KyselyDashboardRepository(db);
     this.alerts = new KyselyAlertRepository(db, dialect);
+    this.analytics = new KyselyAnalyticsRepository(db, dialect);
   }
 
   private migrator(db: Kysely<Database> = this.db): Migrator {

@@ -8,6 +8,7 @@ import { callbackClaim } from "./005-callback-claim.js";
 import { visitorSide } from "./006-visitor-side.js";
 import { workerHeartbeats } from "./007-worker-heartbeats.js";
 import { alerts } from "./008-alerts.js";
+import { analytics } from "./009-analytics.js";
 
 /** Column types that differ by dialect; everything else in a migration is portable SQL. */
 export interface ColumnTypes {
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, MigrationFactory> = {
   "006-visitor-side": visitorSide,
   "007-worker-heartbeats": workerHeartbeats,
   "008-alerts": alerts,
+  "009-analytics": analytics,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

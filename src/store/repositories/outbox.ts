@@ -1,7 +1,7 @@
 import type { CallbackErrorsTable, CallbackOutboxTable } from "../schema.js";
 import type { Visibility } from "../types.js";
 
-export type OutboxEntry = Omit<CallbackOutboxTable, "locked_until">;
+export type OutboxEntry = Omit<CallbackOutboxTable, "locked_until" | "duration_ms">;
 
 export type CallbackError = CallbackErrorsTable;
 
@@ -25,7 +25,15 @@ export interface OutboxRepository {
    * The outcome of an attempt, recorded only while the caller still holds the lease it claimed with
    * (`lease`); false when the lease ran out and another worker took the entry over.
    */
-  markDelivered(id: string, lease: string, attempts: number, status: number, now: string): Promise<boolean>;
+  markDelivered(
+    id: string,
+    lease: string,
+    attempts: number,
+    status: number,
+    now: string,
+    /** How long the successful attempt took (analytics' callback duration). */
+    durationMs?: number,
+  ): Promise<boolean>;
   scheduleRetry(
     id: string,
     lease: string,

@@ -175,7 +175,14 @@ export class CallbackDispatcher {
     const now = clock.now();
     let owned: boolean;
     if (result.ok) {
-      owned = await store.outbox.markDelivered(entry.id, lease, attempts, result.status ?? 200, iso(now));
+      owned = await store.outbox.markDelivered(
+        entry.id,
+        lease,
+        attempts,
+        result.status ?? 200,
+        iso(now),
+        result.durationMs,
+      );
       if (owned) metrics.callbackSuccess.inc({ queue });
     } else {
       const error = result.error ?? `HTTP ${result.status ?? "?"}`;

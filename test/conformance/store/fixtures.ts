@@ -129,6 +129,7 @@ export async function addCallback(
       last_status: null,
       created_at: due,
       delivered_at: null,
+      duration_ms: null,
     })
     .execute();
   return id;
