@@ -226,7 +226,15 @@ describe("hostile and long names, at a phone's width", () => {
     for (const name of names) created.push(await createSite(h, { name }, { name }));
     for (const lang of ["en", "ar"]) {
       const { context, page, problems } = await openConsole("admin@example.com", { width: 375, lang });
-      const pages = ["", "apps", "users", "alerts", "keys", `callbacks/${site.appId}`];
+      const pages = [
+        "",
+        "apps",
+        "users",
+        "alerts",
+        "keys",
+        `callbacks/${site.appId}`,
+        `analytics/${site.appId}`,
+      ];
       for (const route of [...pages, ...created.flatMap((s) => [`apps/${s.appId}`, `live/${s.appId}`])]) {
         await go(page, route);
         await page.locator("main h1").first().waitFor();

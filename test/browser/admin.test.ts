@@ -286,6 +286,46 @@ describe("roles", () => {
   });
 });
 
+describe("analytics", () => {
+  it("draws joins and releases and the wait's percentiles, by day and by hour", async () => {
+    const site = await createSite(h, { max_users_per_minute: 60 }, { name: "Analytics shop" });
+    for (let i = 0; i < 3; i++) await join(h, site.apiKey, site.queueId, `analytics-${i}`);
+    for (let round = 0; round < 20 && (await releasedIn(h, site.queueId)).length < 2; round++) {
+      h.clock.advance(1_000);
+      await h.room.engine.releaseDue();
+    }
+    // A minute past the rollup's lag, the worker's rollup has counted it all.
+    h.clock.advance(2 * 60_000);
+    expect((await h.room.analytics.rollUp()).caughtUp).toBe(true);
+
+    const opened = await openConsole();
+    const { page, problems } = opened;
+    await logIn(page, "admin@example.com");
+    await go(page, `analytics/${site.appId}`);
+    await page.locator("#analytics-traffic canvas").waitFor();
+    await expect.poll(() => chartDrawn(page, "#analytics-traffic"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => chartDrawn(page, "#analytics-wait"), { timeout: 10_000 }).toBe(true);
+    const total = (label: string) =>
+      page.locator(".stat", { has: page.getByText(label, { exact: true }) }).locator(".stat-value");
+    await expect.poll(() => total("Joins").textContent()).toBe("3");
+    expect(await total("Releases").textContent()).toBe(String((await releasedIn(h, site.queueId)).length));
+
+    // By hour: the same figures in hourly buckets, the chart redrawn.
+    const byHour = page.getByRole("button", { name: "By hour" });
+    await byHour.click();
+    await expect.poll(() => byHour.getAttribute("aria-pressed")).toBe("true");
+    await expect.poll(() => total("Joins").textContent()).toBe("3");
+    await expect.poll(() => chartDrawn(page, "#analytics-traffic"), { timeout: 10_000 }).toBe(true);
+    // One queue, and a longer period.
+    await page.getByLabel("Queue", { exact: true }).selectOption(site.queueId);
+    await page.getByLabel("Period", { exact: true }).selectOption("30");
+    await expect.poll(() => total("Joins").textContent()).toBe("3");
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await opened.context.close();
+  });
+});
+
 describe("accessibility", () => {
   for (const lang of ["en", "ar"]) {
     for (const colorScheme of ["light", "dark"] as const) {
@@ -308,6 +348,7 @@ describe("accessibility", () => {
           await page.locator("main h1").first().waitFor();
           await page.waitForLoadState("networkidle");
           if (route.startsWith("live/")) await page.locator(".live-queue canvas").waitFor();
+          if (route.startsWith("analytics/")) await page.locator("#analytics-wait canvas").waitFor();
           expect(await seriousViolations(page), `#/${route}`).toEqual([]);
         }
         expect(opened.problems).toEqual([]);
