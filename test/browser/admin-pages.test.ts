@@ -255,6 +255,7 @@ describe("hostile and long names, at a phone's width", () => {
 describe("accessibility of the other pages", () => {
   for (const lang of ["en", "ar"]) {
     for (const colorScheme of ["light", "dark"] as const) {
+      // Axe on every page in turn takes longer than the default 30 s.
       it(`axe finds no serious violation: ${lang}, ${colorScheme}`, async () => {
         const { context, page, problems } = await openConsole("admin@example.com", { lang, colorScheme });
         for (const route of [`callbacks/${site.appId}`, "alerts", "users", "keys"]) {
@@ -266,7 +267,7 @@ describe("accessibility of the other pages", () => {
         }
         expect(problems).toEqual([]);
         await context.close();
-      });
+      }, 120_000);
     }
   }
 });

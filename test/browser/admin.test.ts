@@ -329,6 +329,7 @@ describe("analytics", () => {
 describe("accessibility", () => {
   for (const lang of ["en", "ar"]) {
     for (const colorScheme of ["light", "dark"] as const) {
+      // Axe on every page in turn takes longer than the default 30 s.
       it(`axe finds no serious violation: ${lang}, ${colorScheme}`, async () => {
         const site = await createSite(h, {}, { name: lang === "ar" ? "متجر الحفلات" : "Concert shop" });
         await join(h, site.apiKey, site.queueId, `a11y-${lang}-${colorScheme}`);
@@ -343,6 +344,7 @@ describe("accessibility", () => {
           "apps",
           `apps/${site.appId}`,
           `queues/${site.queueId}`,
+          `analytics/${site.appId}`,
         ]) {
           await go(page, route);
           await page.locator("main h1").first().waitFor();
@@ -353,7 +355,7 @@ describe("accessibility", () => {
         }
         expect(opened.problems).toEqual([]);
         await opened.context.close();
-      });
+      }, 120_000);
     }
   }
 });
