@@ -325,3 +325,21 @@ describe("the live view's polling and the session's language", () => {
     await context.close();
   });
 });
+
+describe("rotating an application's keys", () => {
+  it("shows the new API key once; the old one is refused from then on and the new one joins", async () => {
+    const rotated = await createSite(h, {}, { name: "Rotating shop" });
+    const { context, page, problems } = await openConsole("admin@example.com");
+    await go(page, `apps/${rotated.appId}`);
+    await page.getByRole("button", { name: "Rotate the API key" }).click();
+    const shown = page.locator("[data-rotated]");
+    await shown.waitFor();
+    const newKey = (await shown.textContent()) ?? "";
+    expect(newKey).toMatch(/^ak_/);
+    expect(newKey).not.toBe(rotated.apiKey);
+    await expect(join(h, rotated.apiKey, rotated.queueId, "with-the-old-key")).rejects.toThrow(/401/);
+    expect((await join(h, newKey, rotated.queueId, "with-the-new-key")).status).toBe("waiting");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});

@@ -258,6 +258,7 @@ describe("roles", () => {
     expect(await viewer.page.getByRole("button", { name: "Save" }).count()).toBe(0);
     expect(await viewer.page.getByRole("button", { name: "Delete application" }).count()).toBe(0);
     expect(await viewer.page.getByRole("link", { name: "Create queue" }).count()).toBe(0);
+    expect(await viewer.page.getByRole("button", { name: "Rotate the API key" }).count()).toBe(0);
     expect(await viewer.page.textContent("main")).toContain("Your role can read this but not change it.");
     await viewer.context.close();
 

@@ -197,6 +197,65 @@ function Secrets({ created }: { created: CreatedApplication }) {
   );
 }
 
+type Rotation = "rotate-key" | "rotate-webhook-secret" | "rotate-publishable-key";
+
+/** Replaces a key or the webhook secret (operators and admins); the new value is shown once. */
+function Rotations({ id, onRotated }: { id: string; onRotated: () => void }) {
+  const action = useAction();
+  const [shown, setShown] = useState<{ label: string; value: string } | undefined>(undefined);
+  const rotations: { path: Rotation; label: string; confirm: string; field: string }[] = [
+    {
+      path: "rotate-key",
+      label: t("apps.rotate_api_key"),
+      confirm: t("apps.rotate_confirm"),
+      field: "api_key",
+    },
+    {
+      path: "rotate-publishable-key",
+      label: t("apps.rotate_publishable_key"),
+      confirm: t("apps.rotate_confirm"),
+      field: "publishable_key",
+    },
+    {
+      path: "rotate-webhook-secret",
+      label: t("apps.rotate_webhook_secret"),
+      confirm: t("apps.rotate_webhook_confirm"),
+      field: "webhook_secret",
+    },
+  ];
+  const rotate = (rotation: (typeof rotations)[number]) => {
+    if (!window.confirm(rotation.confirm)) return;
+    setShown(undefined);
+    void action.run(async () => {
+      const answer = await api<Record<string, unknown>>("POST", `/applications/${id}/${rotation.path}`);
+      const value = answer[rotation.field];
+      setShown({ label: rotation.label, value: typeof value === "string" ? value : "" });
+      onRotated();
+    });
+  };
+  return (
+    <>
+      <h2>{t("apps.rotate_title")}</h2>
+      <div class="actions">
+        {rotations.map((rotation) => (
+          <button key={rotation.path} type="button" disabled={action.busy} onClick={() => rotate(rotation)}>
+            {rotation.label}
+          </button>
+        ))}
+      </div>
+      <ErrorBox error={action.error} />
+      {shown === undefined ? null : (
+        <div class="panel secrets" role="status">
+          <p>{t("apps.rotated")}</p>
+          <p class="mono" dir="ltr" data-rotated>
+            {shown.value}
+          </p>
+        </div>
+      )}
+    </>
+  );
+}
+
 /** One application: its settings (editable by operators and admins) and its queues. */
 export function ApplicationPage({ me, id }: { me: Me; id: string }) {
   const app = useLoad(() => get<Application>(`/applications/${id}`), id);
@@ -302,6 +361,7 @@ export function ApplicationPage({ me, id }: { me: Me; id: string }) {
             </p>
           ) : null}
           <ApplicationForm me={me} app={data} onSubmit={submit} busy={save.busy} label={t("common.save")} />
+          {me.role === "viewer" ? null : <Rotations id={id} onRotated={app.reload} />}
           {me.role === "admin" ? (
             <div class="danger-zone">
               <ErrorBox error={remove.error} />
