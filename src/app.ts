@@ -16,6 +16,7 @@ import { registerSecurityHeaders } from "./http/plugins/security-headers.js";
 import { registerValidation } from "./http/plugins/validation.js";
 import { registerWellFormedText } from "./http/plugins/well-formed.js";
 import { requestIdOf } from "./http/request-id.js";
+import { adminRoutes } from "./http/routes/admin.js";
 import { admissionRoutes } from "./http/routes/admission.js";
 import { alertRoutes } from "./http/routes/alerts.js";
 import { applicationRoutes } from "./http/routes/applications.js";
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicRoutes(deps.visitors, guard));
   const scripts = deps.clientBundle ?? (await clientBundle());
   await app.register(scriptRoutes(scripts));
+  await app.register(adminRoutes());
   await app.register(
     waitRoutes({
       visitors: deps.visitors,
