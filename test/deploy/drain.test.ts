@@ -19,7 +19,7 @@ type Outcome =
   | { kind: "acknowledged"; visitorId: string }
   | { kind: "answered"; status: number }
   | { kind: "refused" }
-  | { kind: "no-response"; detail: string }
+  | { kind: "no-response"; visitorId: string; detail: string }
   | { kind: "truncated"; detail: string };
 
 function causeCode(error: unknown): string {
@@ -39,7 +39,9 @@ async function join(url: string, apiKey: string, queueId: string, visitorId: str
     });
   } catch (error) {
     const code = causeCode(error);
-    return code.startsWith("ECONNREFUSED") ? { kind: "refused" } : { kind: "no-response", detail: code };
+    return code.startsWith("ECONNREFUSED")
+      ? { kind: "refused" }
+      : { kind: "no-response", visitorId, detail: code };
   }
   let body: string;
   try {
@@ -160,7 +162,19 @@ describe.skipIf(!available)("SIGTERM drains (the processes the image runs)", () 
     expect(acknowledgedBefore).toBeGreaterThanOrEqual(300 - 40);
     expect(recorded.rows.length).toBe(acknowledged.length);
     expect(totals.truncated, JSON.stringify(outcomes.filter((o) => o.kind === "truncated"))).toBe(0);
-    expect(totals["no-response"], JSON.stringify(outcomes.filter((o) => o.kind === "no-response"))).toBe(0);
+    // A request that got no response at all is one the application never read: a connection still in the
+    // kernel's accept queue when the listener closed, or a keep-alive connection idle for a second that the
+    // client picked up just as it was closed (HTTP/1.1's own race, the same as at the keep-alive timeout).
+    // Such a join must not be in the record: had the process read it, it would have answered it.
+    const unanswered = outcomes.flatMap((o) => (o.kind === "no-response" ? [o.visitorId] : []));
+    const unansweredRecorded = await db.query<{ visitor_id: string }>(
+      "select visitor_id from tickets where queue_id = $1 and visitor_id = any($2)",
+      [site.queueId, unanswered],
+    );
+    expect(unansweredRecorded.rows, JSON.stringify(outcomes.filter((o) => o.kind === "no-response"))).toEqual(
+      [],
+    );
+    expect(totals["no-response"]).toBeLessThanOrEqual(10);
     expect(totals.refused).toBeGreaterThan(0);
     expect(code).toBe(0);
     expect(ms).toBeLessThan(15_000);
