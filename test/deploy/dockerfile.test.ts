@@ -1,11 +1,20 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { freePort, startServer } from "../helpers/process.js";
+import { childEnv, freePort, startServer } from "../helpers/process.js";
 import { ROOT, read, tempCopy } from "./tools.js";
 
 /**
@@ -144,6 +153,63 @@ describe("Dockerfile", () => {
       server.child.kill("SIGTERM");
     }
   });
+
+  // The image runs as `node` and Kubernetes mounts its root read-only with an emptyDir at /tmp: the server
+  // must need no other writable place. Here: an unprivileged user, a root-owned copy of the image's files.
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot && process.env.CI !== "true") {
+    console.warn("\n!!! not root: the read-only run as an unprivileged user is SKIPPED !!!\n");
+  }
+  it.skipIf(!asRoot && process.env.CI !== "true")(
+    "runs as an unprivileged user with only TMPDIR writable (the Kubernetes read-only root)",
+    async () => {
+      const app = tempCopy(["package.json", "package-lock.json", "bin", "src", "client"]);
+      dirs.push(app);
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(app, "node_modules"), "dir");
+      chmodSync(app, 0o755);
+      const tmp = tempDir();
+      chmodSync(tmp, 0o700);
+      chownSync(tmp, 65534, 65534);
+      mkdirSync(path.join(tmp, "data"));
+      chownSync(path.join(tmp, "data"), 65534, 65534);
+      const port = await freePort();
+      const env = childEnv({
+        TMPDIR: tmp,
+        HOME: "/nonexistent",
+        DATA_DIR: path.join(tmp, "data"),
+        HOST: "127.0.0.1",
+        PORT: String(port),
+      });
+      const child = spawn("runuser", ["-u", "nobody", "--", process.execPath, "bin/anteroom.js", "serve"], {
+        cwd: app,
+        env,
+        detached: true,
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      try {
+        let healthy = false;
+        for (let i = 0; i < 200 && !healthy && child.exitCode === null; i++) {
+          healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (response) => response.ok,
+            () => false,
+          );
+          if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(healthy, output).toBe(true);
+        const script = await fetch(`http://127.0.0.1:${port}/scripts/queue.js`);
+        expect(script.status, output).toBe(200);
+        expect(output).not.toMatch(/EACCES|EROFS|EPERM/);
+      } finally {
+        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+      }
+    },
+  );
 
   it("HEALTHCHECK, as written, passes against a running server and fails when nothing listens", async () => {
     const [command = "", ...args] = healthcheckCommand();
