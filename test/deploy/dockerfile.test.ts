@@ -211,16 +211,31 @@ describe("Dockerfile", () => {
     },
   );
 
-  it("HEALTHCHECK, as written, passes against a running server and fails when nothing listens", async () => {
+  it("HEALTHCHECK and the Compose health checks, as written, pass against a running server and fail when nothing listens", async () => {
     const [command = "", ...args] = healthcheckCommand();
+    expect(command).toBe("node");
+    const compose = parse(read("docker-compose.yml")) as {
+      services: Record<string, { healthcheck?: { test?: string[] } }>;
+    };
     const port = await freePort();
     const server = await startServer(["serve"], { DATA_DIR: tempDir(), HOST: "127.0.0.1" }, port);
     try {
-      const healthy = spawnSync(command === "node" ? process.execPath : command, args, {
+      const healthy = spawnSync(process.execPath, args, {
         env: { ...process.env, PORT: String(port) },
         timeout: 10_000,
       });
       expect(healthy.status).toBe(0);
+      for (const [service, fixedPort] of [
+        ["api", "8000"],
+        ["worker", "9100"],
+      ] as const) {
+        const [kind, node, ...rest] = compose.services[service]?.healthcheck?.test ?? [];
+        expect([kind, node]).toEqual(["CMD", "node"]);
+        // The same command, pointed at this test's port instead of the container's.
+        const script = rest.map((arg) => arg.replace(`:${fixedPort}/`, `:${port}/`));
+        expect(script.join(" ")).toContain(`:${port}/healthz`);
+        expect(spawnSync(process.execPath, script, { timeout: 10_000 }).status, service).toBe(0);
+      }
     } finally {
       server.child.kill("SIGTERM");
     }
@@ -230,28 +245,5 @@ describe("Dockerfile", () => {
       timeout: 10_000,
     });
     expect(unhealthy.status).toBe(1);
-  });
-
-  it("the Compose health checks for api and worker run the same way", async () => {
-    const compose = parse(read("docker-compose.yml")) as {
-      services: Record<string, { healthcheck?: { test?: string[] } }>;
-    };
-    const port = await freePort();
-    const server = await startServer(["serve"], { DATA_DIR: tempDir(), HOST: "127.0.0.1" }, port);
-    try {
-      for (const [service, fixedPort] of [
-        ["api", "8000"],
-        ["worker", "9100"],
-      ] as const) {
-        const [kind, node, ...args] = compose.services[service]?.healthcheck?.test ?? [];
-        expect([kind, node]).toEqual(["CMD", "node"]);
-        // The same command, pointed at this test's port instead of the container's.
-        const script = args.map((arg) => arg.replace(`:${fixedPort}/`, `:${port}/`));
-        expect(script.join(" ")).toContain(`:${port}/healthz`);
-        expect(spawnSync(process.execPath, script, { timeout: 10_000 }).status, service).toBe(0);
-      }
-    } finally {
-      server.child.kill("SIGTERM");
-    }
   });
 });
