@@ -110,11 +110,6 @@ export class ConnectionDrain {
     this.server.closeIdleConnections = () => this.closeIdle();
   }
 
-  /** Open connections (for tests). */
-  get open(): number {
-    return this.idleSince.size + this.busy.size;
-  }
-
   private closeIdle(): void {
     const cutoff = Date.now() - LINGER_MS;
     for (const [socket, since] of this.idleSince) if (since <= cutoff) socket.destroy();
