@@ -11,7 +11,7 @@ import { type AlertWiring, composeWorker, type WorkerProcess } from "./compose-w
 import { bootstrapFirstAdmin } from "./first-admin.js";
 import { openProcessParts } from "./process.js";
 import { openRuntime, requireCurrentSchema } from "./runtime.js";
-import { onShutdownSignal, stopGracefully } from "./shutdown.js";
+import { ConnectionDrain, onShutdownSignal, stopGracefully } from "./shutdown.js";
 
 export const VERSION = "0.1.0";
 
@@ -59,6 +59,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
     },
   });
   const app = await buildApp(api.app);
+  const connections = new ConnectionDrain(app.server);
   await app.listen({ port: config.port, host: config.host });
   // /metrics on a port of its own, for a network the public never reaches.
   const metricsServer = config.metricsPort === undefined ? undefined : Fastify({ logger: false });
@@ -69,14 +70,18 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   worker?.start();
   logBanner(logger, config, "serve", app.server.address());
   onShutdownSignal(logger, () =>
-    stopGracefully(app, async () => {
-      await metricsServer?.close();
-      api.close();
-      await worker?.close();
-      parts.close();
-      await shared.close();
-      await runtime.close();
-    }),
+    stopGracefully(
+      app,
+      async () => {
+        await metricsServer?.close();
+        api.close();
+        await worker?.close();
+        parts.close();
+        await shared.close();
+        await runtime.close();
+      },
+      connections,
+    ),
   );
   return app;
 }
