@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -165,7 +165,9 @@ describe("Dockerfile", () => {
     async () => {
       const app = tempCopy(["package.json", "package-lock.json", "bin", "src", "client"]);
       dirs.push(app);
-      symlinkSync(path.join(ROOT, "node_modules"), path.join(app, "node_modules"), "dir");
+      // Hard links, not a symlink into the checkout: the checkout may sit in a directory only its owner can
+      // enter (a fresh CI clone in a 0700 temp dir), which the unprivileged user could not reach.
+      execFileSync("cp", ["-al", path.join(ROOT, "node_modules"), path.join(app, "node_modules")]);
       chmodSync(app, 0o755);
       const tmp = tempDir();
       chmodSync(tmp, 0o700);
