@@ -2,6 +2,17 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { QueueMode } from "../domain/model.js";
 import { HttpDurations } from "./http-durations.js";
 
+/** What the scrape reports of each live queue. */
+export interface QueueFigures {
+  queueId: string;
+  applicationId: string;
+  name: string;
+  mode: QueueMode;
+  /** Visitors waiting. */
+  size: number;
+  ratePerMinute: number;
+}
+
 /**
  * Prometheus metrics with the seed's names. Labels come from fixed sets, except `queue`, which is a queue
  * id: the first `maxQueues` ids seen get their own series and any beyond share `queue="other"`, so a
@@ -19,6 +30,8 @@ export class Metrics {
   readonly callbackFailure: Counter<"queue" | "final">;
   readonly callbackDuration: Histogram<"queue">;
   readonly queueSize: Gauge<"queue" | "mode">;
+  readonly configuredRate: Gauge<"queue" | "mode">;
+  readonly queueInfo: Gauge<"queue" | "application" | "name">;
   readonly liveStreams: Gauge;
   readonly httpDuration = new HttpDurations();
 
@@ -76,6 +89,18 @@ export class Metrics {
       labelNames: ["queue", "mode"],
       registers,
     });
+    this.configuredRate = new Gauge({
+      name: "queue_release_rate_configured_per_minute",
+      help: "A queue's configured release rate (max_users_per_minute)",
+      labelNames: ["queue", "mode"],
+      registers,
+    });
+    this.queueInfo = new Gauge({
+      name: "queue_info",
+      help: "Always 1: a live queue's application and name (join on `queue` to filter or label by them)",
+      labelNames: ["queue", "application", "name"],
+      registers,
+    });
     this.liveStreams = new Gauge({
       name: "anteroom_live_update_streams",
       help: "Live-update streams (GET /queue_events) this API process holds",
@@ -111,15 +136,39 @@ export class Metrics {
     (gauge as unknown as { collect: () => void }).collect = () => gauge.set(source());
   }
 
-  /** Sets queue_size from a source consulted at scrape time. */
-  collectQueueSizes(source: () => Promise<{ queueId: string; mode: QueueMode; size: number }[]>): void {
+  /**
+   * Sets queue_size, queue_release_rate_configured_per_minute and queue_info from a source consulted at
+   * scrape time (once per scrape, shared by the three).
+   */
+  collectQueueSizes(source: () => Promise<QueueFigures[]>): void {
     const gauge = this.queueSize;
     const label = (queueId: string, mode: QueueMode) => this.labels(queueId, mode);
+    let latest: Promise<QueueFigures[]> | undefined;
+    // prom-client collects the metrics one after another within a scrape: the first asks the source, the
+    // others reuse its answer, and the next scrape asks again.
+    const read = (first: boolean): Promise<QueueFigures[]> => {
+      if (first || latest === undefined) latest = source();
+      return latest;
+    };
+    (this.configuredRate as unknown as { collect: () => Promise<void> }).collect = async () => {
+      this.configuredRate.reset();
+      for (const { queueId, mode, ratePerMinute } of await read(false)) {
+        const labels = label(queueId, mode);
+        if (labels.queue !== "other") this.configuredRate.set(labels, ratePerMinute);
+      }
+    };
+    (this.queueInfo as unknown as { collect: () => Promise<void> }).collect = async () => {
+      this.queueInfo.reset();
+      for (const { queueId, mode, applicationId, name } of await read(false)) {
+        const { queue } = label(queueId, mode);
+        if (queue !== "other") this.queueInfo.set({ queue, application: applicationId, name }, 1);
+      }
+    };
     // prom-client calls collect() on the metric at scrape time.
     (gauge as unknown as { collect: () => Promise<void> }).collect = async () => {
       gauge.reset();
       const totals = new Map<string, { labels: { queue: string; mode: QueueMode }; size: number }>();
-      for (const { queueId, mode, size } of await source()) {
+      for (const { queueId, mode, size } of await read(true)) {
         const labels = label(queueId, mode);
         const key = `${labels.queue}\n${mode}`;
         const entry = totals.get(key) ?? { labels, size: 0 };

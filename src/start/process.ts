@@ -69,8 +69,11 @@ export async function openProcessParts(deps: ProcessDeps): Promise<ProcessParts>
     return Promise.all(
       queues.all().map(async (queue) => ({
         queueId: queue.id,
+        applicationId: queue.application_id,
+        name: queue.name,
         mode: queue.mode,
         size: await index.waitingCount(queue.id),
+        ratePerMinute: queue.max_users_per_minute,
       })),
     );
   });
