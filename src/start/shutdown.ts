@@ -59,6 +59,9 @@ export async function stopGracefully(
 /** How long a connection that is idle when the drain begins may still bring a request before it is closed. */
 const LINGER_MS = 1_000;
 
+/** Node's own link from a connection to the response it is writing (set while a request is in flight). */
+type ServingSocket = Socket & { _httpMessage?: ServerResponse | null };
+
 /**
  * Tracks an HTTP server's connections from the start, so that a shutdown closes them without cutting off a
  * request. Node's `server.close()` (and Fastify's) destroy every idle keep-alive connection at once, and
@@ -67,37 +70,22 @@ const LINGER_MS = 1_000;
  * connection (`Connection: close`, also those in flight whose headers are not sent yet), so clients stop
  * reusing connections, and an idle connection is closed only after it has been idle for `LINGER_MS` (a
  * request that arrives meanwhile is answered: Fastify's 503 while closing, with `Connection: close`).
+ *
+ * Until the drain begins it only keeps the set of open connections (one entry per connection, nothing per
+ * request: status polls pay nothing for it); requests are watched from the drain on.
  */
 export class ConnectionDrain {
-  /** Connections without a request in flight, and since when. */
+  private readonly sockets = new Set<Socket>();
+  /** While draining: connections without a request in flight, and since when. */
   private readonly idleSince = new Map<Socket, number>();
-  private readonly busy = new Map<Socket, number>();
-  private readonly inFlight = new Set<ServerResponse>();
   private draining = false;
 
   constructor(private readonly server: Server) {
     server.on("connection", (socket: Socket) => {
-      this.idleSince.set(socket, Date.now());
+      this.sockets.add(socket);
       socket.once("close", () => {
+        this.sockets.delete(socket);
         this.idleSince.delete(socket);
-        this.busy.delete(socket);
-      });
-    });
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      const socket = request.socket;
-      this.idleSince.delete(socket);
-      this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
-      this.inFlight.add(response);
-      if (this.draining) closeAfter(response);
-      response.once("close", () => {
-        this.inFlight.delete(response);
-        const left = (this.busy.get(socket) ?? 1) - 1;
-        if (left > 0) {
-          this.busy.set(socket, left);
-          return;
-        }
-        this.busy.delete(socket);
-        if (!socket.destroyed) this.idleSince.set(socket, Date.now());
       });
     });
   }
@@ -106,8 +94,27 @@ export class ConnectionDrain {
   begin(): void {
     if (this.draining) return;
     this.draining = true;
-    for (const response of this.inFlight) closeAfter(response);
+    const now = Date.now();
+    for (const socket of this.sockets) {
+      const current = (socket as ServingSocket)._httpMessage;
+      if (current === undefined || current === null) this.idleSince.set(socket, now);
+      else this.watch(socket, current);
+    }
+    this.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      this.idleSince.delete(request.socket);
+      this.watch(request.socket, response);
+    });
     this.server.closeIdleConnections = () => this.closeIdle();
+  }
+
+  /** A response in flight while draining: it closes its connection, which is idle from its end on. */
+  private watch(socket: Socket, response: ServerResponse): void {
+    closeAfter(response);
+    response.once("close", () => {
+      if (!socket.destroyed && (socket as ServingSocket)._httpMessage == null) {
+        this.idleSince.set(socket, Date.now());
+      }
+    });
   }
 
   private closeIdle(): void {
